@@ -1,0 +1,33 @@
+"""CRM: companies, contacts, deals and tags."""
+
+from tap_moco.spec import Shape, StreamSpec
+
+_TAGGABLE = (
+    ("Company", "companies"),
+    ("Contact", "contacts"),
+    ("Project", "projects"),
+    ("Deal", "deals"),
+    ("Purchase", "purchases"),
+    ("Invoice", "invoices"),
+    ("Offer", "offers"),
+    ("User", "users"),
+)
+
+SPECS = (
+    StreamSpec(name="companies", path="/companies", params={"include_archived": "true"}),
+    StreamSpec(name="contacts", path="/contacts/people"),
+    StreamSpec(name="deals", path="/deals"),
+    StreamSpec(name="deal_categories", path="/deal_categories"),
+    StreamSpec(name="tags", path="/tags"),
+    StreamSpec(
+        name="taggings",
+        path="/taggings/{entity}/{entity_id}",
+        primary_keys=("entity", "entity_id", "tag"),
+        replication_key=None,
+        updated_after=False,
+        shape=Shape.STRINGS,
+        taggable_entities=_TAGGABLE,
+        selected_by_default=False,
+        not_found_ok=True,
+    ),
+)
