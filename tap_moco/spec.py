@@ -55,6 +55,8 @@ class StreamSpec:
         permission: the MOCO right a 403 on this stream means is missing.
         not_found_ok: a 404 means "nothing for this parent" rather than an error.
         taggable_entities: for taggings, the (entity, parent stream) pairs to fan out to.
+        follows_parent: the child changes only when its parent's `updated_at` does (invoice
+            items), so only changed parents are visited; otherwise every parent is.
         derived_keys: top-level integer fields copied from a nested path (`user_id` from
             `user.id`) so that composite primary keys are top-level properties.
     """
@@ -76,6 +78,7 @@ class StreamSpec:
     not_found_ok: bool = False
     taggable_entities: tuple[tuple[str, str], ...] = ()
     derived_keys: dict[str, str] = field(default_factory=dict)
+    follows_parent: bool = False
 
     @property
     def schema_source_path(self) -> str:

@@ -1,0 +1,1 @@
+"""Generated JSON schemas, one per stream (see scripts/generate_schemas.py)."""

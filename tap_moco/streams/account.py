@@ -33,12 +33,8 @@ SPECS = (
     StreamSpec(name="catalog_services", path="/account/catalog_services"),
     StreamSpec(name="expense_templates", path="/account/expense_templates"),
     StreamSpec(name="vat_code_sales", path="/vat_code_sales", replication_key=SYNCED_AT),
-    StreamSpec(
-        name="vat_code_purchases", path="/vat_code_purchases", replication_key=SYNCED_AT
-    ),
-    StreamSpec(
-        name="revenue_categories", path="/revenue_categories", replication_key=SYNCED_AT
-    ),
+    StreamSpec(name="vat_code_purchases", path="/vat_code_purchases", replication_key=SYNCED_AT),
+    StreamSpec(name="revenue_categories", path="/revenue_categories", replication_key=SYNCED_AT),
     StreamSpec(name="web_hooks", path="/account/web_hooks"),
     StreamSpec(name="letter_papers", path="/letter_papers"),
     StreamSpec(name="approvals", path="/approvals", permission="approvals"),

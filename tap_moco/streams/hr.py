@@ -13,9 +13,7 @@ SPECS = (
         path="/users/absence_requests",
         permission="absence requests",
     ),
-    StreamSpec(
-        name="user_roles", path="/users/roles", replication_key=None, updated_after=False
-    ),
+    StreamSpec(name="user_roles", path="/users/roles", replication_key=None, updated_after=False),
     StreamSpec(
         name="user_performance_reports",
         path="/users/{user_id}/performance_report",

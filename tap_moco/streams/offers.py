@@ -18,6 +18,7 @@ SPECS = (
         shape=Shape.DETAIL_ITEMS,
         items_key="items",
         parent="offers",
+        follows_parent=True,
         parent_key="offer_id",
         selected_by_default=False,
         not_found_ok=True,

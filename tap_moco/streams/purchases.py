@@ -6,9 +6,7 @@ _PURCHASES = "purchases"
 
 SPECS = (
     StreamSpec(name="purchases", path="/purchases", permission=_PURCHASES),
-    StreamSpec(
-        name="purchase_categories", path="/purchases/categories", permission=_PURCHASES
-    ),
+    StreamSpec(name="purchase_categories", path="/purchases/categories", permission=_PURCHASES),
     StreamSpec(
         name="purchase_budgets",
         path="/purchases/budgets",
@@ -27,8 +25,6 @@ SPECS = (
         updated_after=False,
         permission=_PURCHASES,
     ),
-    StreamSpec(
-        name="planned_purchases", path="/planned_purchases", permission="planned purchases"
-    ),
+    StreamSpec(name="planned_purchases", path="/planned_purchases", permission="planned purchases"),
     StreamSpec(name="receipts", path="/receipts", replication_key=SYNCED_AT),
 )

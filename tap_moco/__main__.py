@@ -1,0 +1,5 @@
+"""`python -m tap_moco` runs the tap."""
+
+from tap_moco.tap import TapMoco
+
+TapMoco.cli()
