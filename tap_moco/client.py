@@ -61,6 +61,9 @@ class MocoStream(RESTStream[Any]):
         self._tap_moco = tap
         self._plan = compile_plan(self.schema)
         self._forbidden = False
+        if self._reconciles:
+            # A reconciling run reads everything so that the target can drop what vanished.
+            self.forced_replication_method = "FULL_TABLE"
         self._synced_at = format_timestamp(
             dt.datetime.fromtimestamp(self._initialized_at / 1000, tz=dt.timezone.utc)
         )
@@ -88,10 +91,14 @@ class MocoStream(RESTStream[Any]):
         return self.replication_key == WINDOW_START and self.spec.parent is None
 
     @property
+    def _reconciles(self) -> bool:
+        names = self.config.get("activate_version_streams") or ()
+        return "*" in names or self.name in names
+
+    @property
     def emit_activate_version_messages(self) -> bool:
         """ACTIVATE_VERSION for the streams a reconciling run names (deletes propagate)."""
-        names = self.settings.activate_version_streams
-        return "*" in names or self.name in names
+        return self._reconciles or bool(self.config.get("emit_activate_version_messages"))
 
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:  # noqa: ARG002
         """Cap bookmarks at the sync start, in the same format as the records' values."""
