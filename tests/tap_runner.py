@@ -1,0 +1,118 @@
+"""Run the real `tap-moco` command line and read its Singer output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class TapRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def records(self, stream: str) -> list[dict[str, Any]]:
+        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+
+    def record_streams(self) -> set[str]:
+        return {m["stream"] for m in self.messages if m["type"] == "RECORD"}
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def last_state(self) -> dict[str, Any]:
+        return self.states[-1]
+
+    def schema(self, stream: str) -> dict[str, Any]:
+        return next(m["schema"] for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream)
+
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if "ERROR" in line or "CRITICAL" in line]
+
+
+def parse_messages(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def base_config(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "api_key": "sandbox",
+        "api_url": sandbox_url,
+        "start_date": "2015-01-01T00:00:00Z",
+        "rate_limit_requests": 100_000,
+        "rate_limit_window_seconds": 1,
+        "request_timeout": 5,
+    }
+    config.update(overrides)
+    return config
+
+
+@functools.cache
+def discovered_catalog() -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "tap_moco", "--discover"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    return out
+
+
+def catalog_selecting(streams: set[str] | None) -> dict[str, Any]:
+    """The discovered catalog with exactly `streams` selected (None: the defaults)."""
+    catalog = json.loads(discovered_catalog())
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == [] and streams is not None:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
+def run_tap(
+    config: dict[str, Any],
+    *,
+    streams: set[str] | None = None,
+    state: dict[str, Any] | None = None,
+    catalog: dict[str, Any] | None = None,
+    extra_args: tuple[str, ...] = (),
+    timeout: float = 600,
+) -> TapRun:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        config_path = directory / "config.json"
+        config_path.write_text(json.dumps(config))
+        args = [sys.executable, "-m", "tap_moco", "--config", str(config_path)]
+        if catalog is None and streams is not None:
+            catalog = catalog_selecting(streams)
+        if catalog is not None:
+            catalog_path = directory / "catalog.json"
+            catalog_path.write_text(json.dumps(catalog))
+            args += ["--catalog", str(catalog_path)]
+        if state is not None:
+            state_path = directory / "state.json"
+            state_path.write_text(json.dumps(state))
+            args += ["--state", str(state_path)]
+        args += list(extra_args)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    run = TapRun(proc.returncode, proc.stdout, proc.stderr)
+    if proc.returncode == 0:
+        run.messages = parse_messages(proc.stdout)
+    else:
+        try:
+            run.messages = parse_messages(proc.stdout)
+        except json.JSONDecodeError:
+            run.messages = []
+    return run
