@@ -1,0 +1,367 @@
+"""List semantics: MOCO's filters, archived visibility, sorting and pagination.
+
+Filters are applied only where `resources.json` lists them for the resource (MOCO ignores
+unknown parameters). Each filter is compiled once per request into a predicate; results
+are cached by the store version in `server.py`, so paging through 200k records filters
+only once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tests.sandbox.values import parse_type
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from tests.sandbox.catalog import Resource
+
+    Predicate = Callable[[dict[str, Any]], bool]
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 100
+
+ID_FILTER_FIELDS = {
+    "company_id": ("company", "customer", "customer_id", "company_id"),
+    "leader_id": ("leader",),
+    "approver_user_id": ("approver",),
+    "creator_user_id": ("creator",),
+    "assigned_to_user_id": ("assigned_to",),
+    "created_by_user_id": ("created_by",),
+    "responsible_user_id": ("assigned_to",),
+    "selected_approver_id": ("selected_approver",),
+    "unit_id": ("unit",),
+    "user_ids": ("user_id", "user"),
+    "id": ("id",),
+}
+"""Id filters whose record field is not simply `<name>` or `<name minus _id>.id`."""
+
+TEXT_FIELDS = ("name", "title", "description", "identifier", "firstname", "lastname", "info")
+"""Fields searched by the `term` filter."""
+
+STRING_EQUALITY = frozenset(
+    {
+        "type", "context", "entity", "commentable_type", "email", "payment_method",
+        "approval_status", "remote_id", "tag", "cost_category", "kind",
+    }
+)  # fmt: skip
+"""Filters compared for equality with the record field of the same name."""
+
+
+class QueryError(Exception):
+    """A request MOCO would reject with 400 and a JSON message."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        """Carry the HTTP status and the message for the JSON body."""
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def parse_bool(value: str) -> bool | None:
+    """`true`/`false` (also 1/0); None for anything else."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    return None
+
+
+def parse_date(value: str, name: str) -> dt.date:
+    """A `YYYY-MM-DD` parameter, else 400."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        msg = f"Invalid date for {name}: {value!r} (expected YYYY-MM-DD)"
+        raise QueryError(msg) from None
+
+
+def parse_timestamp(value: str, name: str = "updated_after") -> float:
+    """An ISO 8601 timestamp parameter as UTC epoch; naive values count as UTC; else 400."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        msg = f"Invalid timestamp for {name}: {value!r} (expected ISO 8601)"
+        raise QueryError(msg) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.timestamp()
+
+
+def parse_int(value: str, name: str) -> int:
+    """An integer parameter, else 400."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        msg = f"Invalid integer for {name}: {value!r}"
+        raise QueryError(msg) from None
+
+
+def int_set(value: str, name: str) -> frozenset[int]:
+    """A comma-separated id list."""
+    return frozenset(parse_int(part, name) for part in value.split(",") if part.strip())
+
+
+def str_set(value: str) -> frozenset[str]:
+    """A comma-separated value list."""
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to answer."""
+
+    page: int
+    per_page: int
+
+    @classmethod
+    def from_params(cls, params: dict[str, str]) -> Page:
+        """`page` (1-based) and `per_page` (default 100, clamped to 1..100)."""
+        try:
+            page = max(int(params.get("page", "1")), 1)
+        except ValueError:
+            page = 1
+        try:
+            per_page = int(params.get("per_page", str(DEFAULT_PER_PAGE)))
+        except ValueError:
+            per_page = DEFAULT_PER_PAGE
+        return cls(page, min(max(per_page, 1), MAX_PER_PAGE))
+
+    def slice(self, rows: list[Any]) -> list[Any]:
+        """The rows of this page."""
+        begin = (self.page - 1) * self.per_page
+        return rows[begin : begin + self.per_page]
+
+    def has_next(self, total: int) -> bool:
+        """Whether a further page exists."""
+        return self.page * self.per_page < total
+
+
+def ref_id(value: Any) -> Any:
+    """The id of an embedded object, or the value itself for scalar id fields."""
+    if isinstance(value, dict):
+        return value.get("id")
+    return value
+
+
+def id_extractor(resource: Resource, name: str) -> Callable[[dict[str, Any]], Any] | None:
+    """How to read the id an id filter compares against, or None if the resource lacks it."""
+    candidates = ID_FILTER_FIELDS.get(name, (name, name.removesuffix("_id")))
+    for field in candidates:
+        if field in resource.fields:
+            return lambda record, field=field: ref_id(record.get(field))
+    return None
+
+
+def boolean_field(resource: Resource, name: str) -> bool:
+    """Whether the resource has a boolean field `name`."""
+    spec = resource.fields.get(name)
+    return isinstance(spec, str) and parse_type(spec)[0][:1] == ("boolean",)
+
+
+def date_range(field: str, low: str | None, high: str | None) -> Predicate:
+    """Records whose ISO date `field` lies in [low, high] (string compare is date compare)."""
+
+    def predicate(record: dict[str, Any]) -> bool:
+        value = record.get(field)
+        if not value:
+            return False
+        value = value[:10]
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    return predicate
+
+
+def epoch_day_range(key: str, low: str | None, high: str | None) -> Predicate:
+    """Records whose hidden created/updated epoch falls on a day in [low, high]."""
+
+    def predicate(record: dict[str, Any]) -> bool:
+        day = dt.datetime.fromtimestamp(record[key], tz=dt.timezone.utc).date().isoformat()
+        return (low is None or day >= low) and (high is None or day <= high)
+
+    return predicate
+
+
+def overlap(start_field: str, end_field: str, low: str | None, high: str | None) -> Predicate:
+    """Records whose [start, end] period overlaps [low, high] (open end = forever)."""
+
+    def predicate(record: dict[str, Any]) -> bool:
+        start = record.get(start_field) or "0000-01-01"
+        end = record.get(end_field) or "9999-12-31"
+        return (high is None or start <= high) and (low is None or end >= low)
+
+    return predicate
+
+
+def split_range(value: str, name: str) -> tuple[str, str]:
+    """`YYYY-MM-DD:YYYY-MM-DD` (or one date) as two ISO strings."""
+    low, _, high = value.partition(":")
+    low_date = parse_date(low, name)
+    high_date = parse_date(high, name) if high else low_date
+    return low_date.isoformat(), high_date.isoformat()
+
+
+class Filters:
+    """Compiles a request's query parameters into predicates for one resource."""
+
+    def __init__(self, resource: Resource, params: dict[str, str], today: dt.date) -> None:
+        """Keep the parameters MOCO documents for this resource."""
+        self.resource = resource
+        self.params = {k: v for k, v in params.items() if k in resource.filters}
+        self.today = today
+
+    def visible(self) -> Predicate | None:
+        """Hide archived records unless `include_archived=true` (companies, projects, users)."""
+        if not self.resource.hides_archived_records:
+            return None
+        if parse_bool(self.params.get("include_archived", "false")):
+            return None
+        flag = (self.resource.archived or {}).get("flag", "active")
+        return lambda record: bool(record.get(flag, True))
+
+    def predicates(self) -> list[Predicate]:
+        """One predicate per applicable parameter (unknown or unsupported ones are ignored)."""
+        predicates: list[Predicate] = []
+        visible = self.visible()
+        if visible is not None:
+            predicates.append(visible)
+        ranges = self._ranges()
+        predicates.extend(ranges)
+        for name, value in self.params.items():
+            predicate = self._one(name, value)
+            if predicate is not None:
+                predicates.append(predicate)
+        return predicates
+
+    def _ranges(self) -> list[Predicate]:
+        """Date-window filters, which come in pairs (`from`/`to`, `date_from`/`date_to`...)."""
+        params, resource = self.params, self.resource
+        predicates: list[Predicate] = []
+        pairs = (
+            ("from", "to", resource.date_field),
+            ("date_from", "date_to", "date"),
+            ("closed_from", "closed_to", "closed_on"),
+        )
+        for low_name, high_name, field in pairs:
+            if field is None or (low_name not in params and high_name not in params):
+                continue
+            low = parse_date(params[low_name], low_name).isoformat() if low_name in params else None
+            high = (
+                parse_date(params[high_name], high_name).isoformat()
+                if high_name in params
+                else None
+            )
+            if resource.name == "user_employments":
+                predicates.append(overlap("from", "to", low, high))
+            else:
+                predicates.append(date_range(field, low, high))
+        for prefix, key in (("created", "_c"), ("updated", "_u")):
+            low_text = params.get(f"{prefix}_from")
+            high_text = params.get(f"{prefix}_to")
+            if low_text or high_text:
+                low = parse_date(low_text, f"{prefix}_from").isoformat() if low_text else None
+                high = parse_date(high_text, f"{prefix}_to").isoformat() if high_text else None
+                predicates.append(epoch_day_range(key, low, high))
+        if "service_period_from" in params:
+            low = parse_date(params["service_period_from"], "service_period_from").isoformat()
+            predicates.append(date_range("service_period_from", low, None))
+        if "service_period_to" in params:
+            high = parse_date(params["service_period_to"], "service_period_to").isoformat()
+            predicates.append(date_range("service_period_to", None, high))
+        return predicates
+
+    def _one(self, name: str, value: str) -> Predicate | None:  # noqa: C901, PLR0911, PLR0912
+        """The predicate of one parameter that is not a date window."""
+        resource = self.resource
+        if name == "ids":
+            wanted = int_set(value, name)
+            return lambda record: record.get("id") in wanted
+        if name == "updated_after":
+            if not resource.updated_after:
+                return None
+            moment = parse_timestamp(value)
+            return lambda record: record.get("_u", 0.0) > moment
+        if name == "year" and "year" in resource.fields:
+            year = parse_int(value, name)
+            return lambda record: record.get("year") == year
+        if name == "period":
+            low, high = split_range(value, name)
+            return overlap("starts_on", "ends_on", low, high)
+        if name == "date" and "date" in resource.fields:
+            low, high = split_range(value, name)
+            return date_range("date", low, high)
+        if name in ("status", "identifier"):
+            wanted_text = str_set(value)
+            return lambda record: record.get(name) in wanted_text
+        if name in ("tags", "tag_ids") and "tags" in resource.fields:
+            wanted_tags = str_set(value)
+            return lambda record: bool(wanted_tags.intersection(record.get("tags") or ()))
+        if name == "term":
+            needle = value.strip().lower()
+            fields = [field for field in TEXT_FIELDS if field in resource.fields]
+            return lambda record: any(
+                needle in str(record.get(field) or "").lower() for field in fields
+            )
+        if name == "absence_code":
+            codes = str_set(value)
+            return lambda record: (record.get("assignment") or {}).get("code") in codes
+        if name == "type" and "type" not in resource.fields and "target_type" in resource.fields:
+            wanted_type = value.strip()
+            return lambda record: record.get("target_type") == wanted_type
+        if name == "phone":
+            digits = value.replace(" ", "")
+            phones = [f for f in ("work_phone", "mobile_phone", "phone") if f in resource.fields]
+            return lambda record: any(
+                digits in str(record.get(f) or "").replace(" ", "") for f in phones
+            )
+        if name in STRING_EQUALITY and name in resource.fields:
+            wanted_value = value.strip()
+            return lambda record: str(record.get(name)) == wanted_value
+        if name.endswith(("_id", "_ids")) or name == "id":
+            extractor = id_extractor(resource, name)
+            if extractor is None:
+                return None
+            wanted_ids = int_set(value, name)
+            return lambda record: extractor(record) in wanted_ids
+        if boolean_field(resource, name):
+            flag = parse_bool(value)
+            if flag is None:
+                return None
+            return lambda record: bool(record.get(name)) is flag
+        return None
+
+
+def sort_rows(resource: Resource, rows: list[dict[str, Any]], params: dict[str, str]) -> None:
+    """Apply `sort_by=field [asc|desc]` in place where the resource lists it (id breaks ties)."""
+    if not resource.sort_by or "sort_by" not in params:
+        return
+    field, _, direction = params["sort_by"].strip().partition(" ")
+    if field not in resource.fields:
+        return
+    descending = direction.strip().lower() == "desc"
+
+    def key(record: dict[str, Any]) -> tuple[bool, Any]:
+        value = ref_id(record.get(field))
+        return (value is None, value if value is not None else 0)
+
+    rows.sort(key=key, reverse=descending)
+
+
+def select(
+    resource: Resource, rows: Iterable[dict[str, Any]], params: dict[str, str], today: dt.date
+) -> list[dict[str, Any]]:
+    """Filter and sort records the way MOCO answers a list request."""
+    predicates = Filters(resource, params, today).predicates()
+    if predicates:
+        selected = [row for row in rows if all(predicate(row) for predicate in predicates)]
+    else:
+        selected = list(rows)
+    sort_rows(resource, selected, params)
+    return selected
