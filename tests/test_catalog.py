@@ -72,3 +72,25 @@ def test_meltano_plugins_name_their_package() -> None:
         for plugin in project["plugins"][kind]:
             assert plugin.get("pip_url"), plugin["name"]
             assert plugin.get("namespace"), plugin["name"]
+
+
+def test_readme_tables_are_current() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/readme_tables.py", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_about_markdown_lists_every_setting() -> None:
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_moco", "--about", "--format=markdown"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    for name in CONFIG_SCHEMA["properties"]:
+        assert f"| {name} " in about or f"`{name}`" in about, name

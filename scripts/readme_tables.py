@@ -1,0 +1,109 @@
+"""Render the README's streams and settings tables from the tap's own declarations.
+
+`python scripts/readme_tables.py` rewrites the tables between their markers in README.md;
+`--check` exits 1 when README.md is out of date (the test suite runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tap_moco.settings import CONFIG_SCHEMA  # noqa: E402
+from tap_moco.spec import Shape, StreamSpec, Window  # noqa: E402
+from tap_moco.streams import STREAM_SPECS  # noqa: E402
+
+README = ROOT / "README.md"
+WINDOW_COST = {
+    Window.MONTH: "1 request per month since `start_date`",
+    Window.YEAR: "1 request per year since `start_date`",
+    Window.YEARS: "1 request",
+}
+
+
+def _cost(spec: StreamSpec) -> str:
+    if spec.shape is Shape.STRINGS:
+        return "pages of 8 resources + 1 request per tagged record"
+    if spec.parent:
+        who = "changed " if spec.follows_parent else ""
+        per = f"1 request per {who}{spec.parent[:-1].replace('_', ' ')}"
+        return f"{per} and year" if spec.window else per
+    if spec.window:
+        return WINDOW_COST[spec.window]
+    if spec.shape is Shape.OBJECT:
+        return "1 request"
+    return "1 request per 100 records"
+
+
+def _replication(spec: StreamSpec) -> str:
+    if spec.replication_key is None:
+        return "FULL_TABLE"
+    note = ""
+    if spec.synthetic_replication_key:
+        note = " (run start; MOCO filters but sends no `updated_at`)"
+    elif spec.window:
+        note = " (windows, recent ones re-read)"
+    return f"INCREMENTAL on `{spec.replication_key}`{note}"
+
+
+def streams_table() -> str:
+    rows = [
+        "| stream | endpoint | replication | primary key | parent | cost | default | permission |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for spec in STREAM_SPECS:
+        endpoint = f"`GET {spec.path}`"
+        if spec.shape is Shape.DETAIL_ITEMS:
+            endpoint += f" → `{spec.items_key}[]`"
+        keys = ", ".join(f"`{key}`" for key in spec.primary_keys) or "—"
+        rows.append(
+            f"| `{spec.name}` | {endpoint} | {_replication(spec)} | {keys} | "
+            f"{spec.parent or '—'} | {_cost(spec)} | "
+            f"{'yes' if spec.selected_by_default else 'no'} | {spec.permission or '—'} |"
+        )
+    return "\n".join(rows)
+
+
+def settings_table() -> str:
+    rows = ["| setting | type | default | description |", "|---|---|---|---|"]
+    required = set(CONFIG_SCHEMA.get("required", []))
+    for name, prop in CONFIG_SCHEMA["properties"].items():
+        kind = next(t for t in prop["type"] if t != "null")
+        default = prop.get("default")
+        shown = "required" if name in required else ("—" if default is None else f"`{default}`")
+        secret = " (secret)" if prop.get("secret") else ""
+        rows.append(f"| `{name}` | {kind}{secret} | {shown} | {prop.get('description', '')} |")
+    return "\n".join(rows)
+
+
+def render(text: str) -> str:
+    for marker, table in (("streams", streams_table()), ("settings", settings_table())):
+        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        text = f"{head}{start}\n{table}\n{end}{tail}"
+    return text
+
+
+def main() -> int:
+    """Rewrite or check README.md."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if README.md is stale")
+    args = parser.parse_args()
+    current = README.read_text()
+    fresh = render(current)
+    if args.check:
+        if fresh != current:
+            print("README.md tables are stale: run `python scripts/readme_tables.py`")
+            return 1
+        return 0
+    README.write_text(fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
