@@ -51,6 +51,7 @@ def _replication(spec: StreamSpec) -> str:
 
 
 def streams_table() -> str:
+    """One row per stream: how it is read, keyed, replicated and what it costs."""
     rows = [
         "| stream | endpoint | replication | primary key | parent | cost | default | permission |",
         "|---|---|---|---|---|---|---|---|",
@@ -69,6 +70,7 @@ def streams_table() -> str:
 
 
 def settings_table() -> str:
+    """One row per tap setting, from the same schema `--about` prints."""
     rows = ["| setting | type | default | description |", "|---|---|---|---|"]
     required = set(CONFIG_SCHEMA.get("required", []))
     for name, prop in CONFIG_SCHEMA["properties"].items():
@@ -81,6 +83,7 @@ def settings_table() -> str:
 
 
 def render(text: str) -> str:
+    """`text` with every table between its markers replaced."""
     for marker, table in (("streams", streams_table()), ("settings", settings_table())):
         start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
         head, _, rest = text.partition(start)

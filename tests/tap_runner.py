@@ -22,7 +22,9 @@ class TapRun:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
     def records(self, stream: str) -> list[dict[str, Any]]:
-        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
 
     def record_streams(self) -> set[str]:
         return {m["stream"] for m in self.messages if m["type"] == "RECORD"}
@@ -36,7 +38,9 @@ class TapRun:
         return self.states[-1]
 
     def schema(self, stream: str) -> dict[str, Any]:
-        return next(m["schema"] for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream)
+        return next(
+            m["schema"] for m in self.messages if m["type"] == "SCHEMA" and m["stream"] == stream
+        )
 
     def error_lines(self) -> list[str]:
         return [line for line in self.stderr.splitlines() if "ERROR" in line or "CRITICAL" in line]
@@ -61,14 +65,13 @@ def base_config(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
 
 @functools.cache
 def discovered_catalog() -> str:
-    out = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "tap_moco", "--discover"],
         check=True,
         capture_output=True,
         text=True,
         cwd=ROOT,
     ).stdout
-    return out
 
 
 def catalog_selecting(streams: set[str] | None) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from tap_moco.conform import apply_plan, compile_plan, normalize_timestamp
-from tap_moco.windows import first_window_day, windows_between
 from tap_moco.spec import Window
+from tap_moco.windows import first_window_day, windows_between
 
 SCHEMA = {
     "type": "object",
@@ -18,7 +18,10 @@ SCHEMA = {
         "date": {"type": ["string", "null"], "format": "date"},
         "items": {
             "type": ["array", "null"],
-            "items": {"type": ["object", "null"], "properties": {"price": {"type": ["number", "null"]}}},
+            "items": {
+                "type": ["object", "null"],
+                "properties": {"price": {"type": ["number", "null"]}},
+            },
         },
     },
 }
