@@ -11,7 +11,9 @@ resuming after a kill, re-reading when MOCO's data shifts under the pages, and t
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
+import sys
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,7 +26,7 @@ from singer_sdk.streams import RESTStream
 
 from tap_moco import schemas
 from tap_moco.conform import apply_plan, compile_plan, format_timestamp
-from tap_moco.errors import MocoNotFoundError, MocoPermissionError, MocoRequestError
+from tap_moco.errors import MocoError, MocoNotFoundError, MocoPermissionError, MocoRequestError
 from tap_moco.spec import SYNCED_AT, WINDOW_END, WINDOW_START, Shape, StreamSpec
 from tap_moco.windows import DateWindow, first_window_day, windows_between
 
@@ -61,6 +63,7 @@ class MocoStream(RESTStream[Any]):
         self._tap_moco = tap
         self._plan = compile_plan(self.schema)
         self._forbidden = False
+        self.logger.addFilter(_explained_failures_only)
         if self._reconciles:
             # A reconciling run reads everything so that the target can drop what vanished.
             self.forced_replication_method = "FULL_TABLE"
@@ -369,6 +372,14 @@ class _Progress:
             remaining / rate,
             rate,
         )
+
+
+def _explained_failures_only(record: logging.LogRecord) -> bool:
+    """Drop the SDK's generic "unhandled error" line when our own message explains it."""
+    return not (
+        record.getMessage().startswith("An unhandled error occurred while syncing")
+        and isinstance(sys.exc_info()[1], MocoError)
+    )
 
 
 def _without_query(url: str) -> str:

@@ -40,9 +40,9 @@ class Indexes:
         """Scan the tables once."""
         self.store = store
         self.version = store.version
-        self.by_user_day: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-        self.by_day: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-        self.by_project: dict[int, list[Row]] = defaultdict(list)
+        self.by_user_day: dict[tuple[Any, str], list[int]] = defaultdict(lambda: [0, 0])
+        self.by_day: dict[str, list[tuple[Any, Any, float]]] = defaultdict(list)
+        self.by_project: dict[Any, list[Row]] = defaultdict(list)
         self.by_invoice: dict[int, list[Row]] = defaultdict(list)
         for activity in store.table("activities").values():
             user_id = (activity.get("user") or {}).get("id")
@@ -57,11 +57,11 @@ class Indexes:
         for expense in store.table("project_expenses").values():
             if expense.get("invoice_id"):
                 self.expenses_by_invoice[expense["invoice_id"]].append(expense)
-        self.absences: dict[int, list[Row]] = defaultdict(list)
+        self.absences: dict[Any, list[Row]] = defaultdict(list)
         for schedule in store.table("schedules").values():
             user_id = (schedule.get("user") or {}).get("id")
             self.absences[user_id].append(schedule)
-        self.employments: dict[int, list[Row]] = defaultdict(list)
+        self.employments: dict[Any, list[Row]] = defaultdict(list)
         for employment in store.table("user_employments").values():
             user_id = (employment.get("user") or {}).get("id")
             self.employments[user_id].append(employment)
@@ -120,8 +120,15 @@ class Computed:
         return list(self.indexes.by_invoice.get(invoice_id, ()))
 
     def invoice_expenses(self, invoice_id: int) -> list[Row]:
-        """Project expenses billed on an invoice."""
-        return list(self.indexes.expenses_by_invoice.get(invoice_id, ()))
+        """Project expenses billed on an invoice, with the legacy purchase id fields."""
+        return [
+            {
+                **{key: value for key, value in expense.items() if key[0] != "_"},
+                "purchase_id": expense.get("_purchase_id", 0),
+                "purchase_item_id": expense.get("_purchase_item_id", 0),
+            }
+            for expense in self.indexes.expenses_by_invoice.get(invoice_id, ())
+        ]
 
     def taggings(self, entity: str, entity_id: int) -> list[str]:
         """The tag names of one record."""
@@ -207,7 +214,7 @@ class Computed:
                 0.5 if schedule["pm"] else 0
             )
         monthly = []
-        totals = defaultdict(float)
+        totals: dict[str, float] = defaultdict(float)
         until_today = 0.0
         for month in range(1, 13):
             day = dt.date(year, month, 1)
@@ -262,7 +269,7 @@ class Computed:
         activities = self.indexes.by_project.get(project_id, ())
         hours_total = sum(a["hours"] for a in activities)
         hours_billable = sum(a["hours"] for a in activities if a["billable"])
-        by_task: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        by_task: dict[Any, list[float]] = defaultdict(lambda: [0.0, 0.0])
         for activity in activities:
             task = activity.get("task") or {}
             entry = by_task[task.get("id")]
@@ -279,7 +286,9 @@ class Computed:
             if i.get("project_id") == project_id
         )
         budget = project.get("budget") or 0.0
-        used = hours_billable * (project.get("hourly_rate") or 0) + sum(e["price"] for e in expenses)
+        used = hours_billable * (project.get("hourly_rate") or 0) + sum(
+            e["price"] for e in expenses
+        )
         tasks = {t["id"]: t["name"] for t in store.table("project_tasks").values()}
         rate = project.get("hourly_rate") or 1
         return {
@@ -343,9 +352,9 @@ class Computed:
 
     def internal_hourly_rates(self, params: dict[str, str]) -> list[Row]:
         """Internal cost rates per user for the requested years (default: current year)."""
-        years = sorted(
-            int_set(params.get("years", str(self.store.today.year)), "years")
-        ) or [self.store.today.year]
+        years = sorted(int_set(params.get("years", str(self.store.today.year)), "years")) or [
+            self.store.today.year
+        ]
         include = parse_bool(params.get("include_archived", "false"))
         unit = parse_int(params["unit_id"], "unit_id") if "unit_id" in params else None
         rows = []
@@ -365,25 +374,29 @@ class Computed:
         return rows
 
     def fixed_costs(self, rows: list[Row], params: dict[str, str]) -> list[Row]:
-        """Fixed costs with `costs[]` limited to the requested year (default: current)."""
+        """Fixed costs with `costs[]` limited to the requested year (default: current).
+
+        Months before a cost was entered carry no entry, so years before the history have
+        empty `costs[]`; the current year lists all twelve months (the plan).
+        """
         year = self.year_param(params)
-        return [
-            {
-                **row,
-                "costs": [
-                    {"year": year, "month": month, "amount": row.get("_amount", 100.0)}
-                    for month in range(1, 13)
-                ],
-            }
-            for row in rows
-        ]
+        out = []
+        for row in rows:
+            since = dt.datetime.fromtimestamp(row["_c"], tz=dt.timezone.utc).date()
+            first = since.month if since.year == year else (1 if since.year < year else 13)
+            costs = [
+                {"year": year, "month": month, "amount": row.get("_amount", 100.0)}
+                for month in range(first, 13)
+            ]
+            out.append({**{k: v for k, v in row.items() if k != "_json"}, "costs": costs})
+        return out
 
     def report_absences(self, params: dict[str, str]) -> list[Row]:
         """Vacation entitlement and use, and sick days, per user for a year."""
         store = self.store
         year = self.year_param(params)
         only_active = parse_bool(params.get("active", "false"))
-        entitlement: dict[int, float] = defaultdict(float)
+        entitlement: dict[Any, float] = defaultdict(float)
         for holiday in store.table("user_holidays").values():
             if holiday["year"] == year:
                 entitlement[(holiday.get("user") or {}).get("id")] += holiday["days"]
@@ -427,7 +440,7 @@ class Computed:
             iso = day.isoformat()
             for user in users:
                 seconds = indexes.by_user_day.get((user["id"], iso))
-                billable, unbillable = seconds if seconds else (0, 0)
+                billable, unbillable = seconds or (0, 0)
                 rows.append(
                     {
                         "date": iso,

@@ -7,11 +7,13 @@ atomically and rejects unknown names, which catches typos in tests early.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import threading
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 FAULT_KINDS = ("429", "500", "502", "503", "504", "close", "truncate", "stall", "html200")
 """Every fault the sandbox can inject."""

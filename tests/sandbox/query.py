@@ -156,7 +156,11 @@ def id_extractor(resource: Resource, name: str) -> Callable[[dict[str, Any]], An
     candidates = ID_FILTER_FIELDS.get(name, (name, name.removesuffix("_id")))
     for field in candidates:
         if field in resource.fields:
-            return lambda record, field=field: ref_id(record.get(field))
+
+            def extract(record: dict[str, Any], field: str = field) -> Any:
+                return ref_id(record.get(field))
+
+            return extract
     return None
 
 
@@ -277,7 +281,7 @@ class Filters:
             predicates.append(date_range("service_period_to", None, high))
         return predicates
 
-    def _one(self, name: str, value: str) -> Predicate | None:  # noqa: C901, PLR0911, PLR0912
+    def _one(self, name: str, value: str) -> Predicate | None:
         """The predicate of one parameter that is not a date window."""
         resource = self.resource
         if name == "ids":

@@ -21,6 +21,7 @@ from tests.sandbox.values import (
     Ref,
     RefPicker,
     ValueGenerator,
+    decimal_string,
     iso_variant,
     iso_z,
 )
@@ -44,6 +45,7 @@ REF_ALIASES = {
     "number": "identifier",
     "company": "customer",
     "customer": "company",
+    "url": "approval_url",
 }
 """Field names that mean the same thing on a referencing and a referenced record."""
 
@@ -86,7 +88,7 @@ class Store:
     """All record tables plus the machinery to render, serialise and mutate them."""
 
     def __init__(self, config: SandboxConfig) -> None:
-        """Prepare empty tables; `tests.sandbox.builders.populate` fills them."""
+        """Prepare empty tables; `tests.sandbox.generate.populate` fills them."""
         self.config = config
         self.catalog: dict[str, Resource] = load_catalog()
         self.rng = random.Random(config.seed)
@@ -107,6 +109,7 @@ class Store:
         self._ref_cache: dict[tuple[str, int, int], Any] = {}
         self._picker: RefPicker | None = None
         self.live = False
+        self.prebuilt: set[str] = set()
         self.added: list[tuple[str, int]] = []
 
     # --- identity and timestamps ---------------------------------------------------------
@@ -122,9 +125,11 @@ class Store:
 
     def new_id(self, resource: str) -> int:
         """A fresh id: ascending per resource, with small gaps like a real database."""
-        index = list(self.catalog).index(resource) if resource in self.catalog else 0
-        current = self._next_ids.get(resource, 1000 * (index + 1) + self.rng.randint(0, 99))
-        self._next_ids[resource] = current + self.rng.randint(1, 3)
+        current = self._next_ids.get(resource)
+        if current is None:
+            index = list(self.catalog).index(resource) if resource in self.catalog else 0
+            current = 1000 * (index + 1) + self.rng.randint(0, 99)
+        self._next_ids[resource] = current + 1 + int(self.rng.random() * 3)
         return current
 
     def stamp(self, record: dict[str, Any], created: float | None) -> None:
@@ -179,7 +184,7 @@ class Store:
         picker = self.picker()
         for resource in order:
             rows = self.tables.get(resource)
-            if not rows:
+            if not rows or resource in self.prebuilt:
                 continue
             fields = self.field_specs(resource)
             for record_id, record in rows.items():
@@ -210,10 +215,12 @@ class Store:
             if isinstance(raw, Ref) or (isinstance(raw, list) and raw and isinstance(raw[0], Ref)):
                 refs[name] = raw
                 raw = self.render(raw, spec)
+            elif isinstance(raw, (list, dict)):
+                raw = self.render(raw, spec)
+            elif type(raw) is float and type(spec) is str and spec.startswith("number|string"):
+                raw = decimal_string(raw)
             out[name] = raw
-        for key, value in record.items():
-            if key[0] == "_":
-                out[key] = value
+        out.update({key: value for key, value in record.items() if key[0] == "_"})
         if refs and resource not in UNREFERENCED:
             out["_refs"] = refs
         else:
@@ -230,14 +237,21 @@ class Store:
         return iso_z(epoch)[:10]
 
     def render(self, value: Any, spec: Any) -> Any:
-        """Turn `Ref`s (also inside lists) into the object shape `spec` describes."""
+        """Turn `Ref`s (also inside lists and objects) into the shape `spec` describes."""
+        if isinstance(spec, dict) and "oneOf" in spec:
+            spec = spec["oneOf"][0]
         if isinstance(value, list):
             items = spec.get("items", {}) if isinstance(spec, dict) else {}
             return [self.render(item, items) for item in value]
+        if isinstance(value, dict):
+            properties = spec.get("properties") if isinstance(spec, dict) else None
+            if not properties:
+                return value
+            return {key: self.render(value.get(key), sub) for key, sub in properties.items()}
         if not isinstance(value, Ref):
+            if type(value) is float and type(spec) is str and spec.startswith("number|string"):
+                return decimal_string(value)
             return value
-        if isinstance(spec, dict) and "oneOf" in spec:
-            spec = spec["oneOf"][0]
         key = (value.resource, value.id, id(spec))
         cached = self._ref_cache.get(key)
         if cached is not None:
@@ -249,13 +263,12 @@ class Store:
         if not properties:
             return value.id
         rendered = {
-            name: self._ref_field(target, name, sub, properties)
-            for name, sub in properties.items()
+            name: self._ref_field(target, name, sub, properties) for name, sub in properties.items()
         }
         self._ref_cache[key] = rendered
         return rendered
 
-    def _ref_field(  # noqa: PLR0911 - one alias per branch
+    def _ref_field(
         self, target: dict[str, Any], name: str, spec: Any, siblings: dict[str, Any]
     ) -> Any:
         """One property of an embedded reference, taken from (or derived from) the target."""
@@ -285,7 +298,7 @@ class Store:
                 rendered = self.render(company, shape)
                 if rendered:
                     return rendered["id"] if name == "company_id" else rendered["name"]
-        return self.gen.fill(spec, name, self._picker or self.picker())
+        return self.render(self.gen.fill(spec, name, self._picker or self.picker()), spec)
 
     def _narrow(self, value: Any, spec: Any) -> Any:
         """A target's own value in the (possibly narrower) shape of `spec`."""
@@ -293,6 +306,8 @@ class Store:
             return self.render(value, spec)
         if isinstance(value, dict) and isinstance(spec, dict) and spec.get("properties"):
             return {key: value.get(key) for key in spec["properties"]}
+        if isinstance(value, str) and isinstance(spec, str) and spec.split("|")[0] == "number":
+            return float(value)
         return value
 
     # --- serialisation -------------------------------------------------------------------

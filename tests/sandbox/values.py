@@ -1,6 +1,6 @@
 """Value generation: German/European agency vocabulary and a type-driven field filler.
 
-Resource builders in `data.py` set the fields that carry meaning (names, dates, amounts,
+Resource builders in `generate/` set the fields that carry meaning (names, dates, amounts,
 references); everything else a record needs is filled here from its declared type, so
 every field of `resources.json` is present with a value of the right type.
 """
@@ -8,9 +8,11 @@ every field of `resources.json` is present with a value of the right type.
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import random
 
 FIRST_NAMES = (
     "Anna", "Lena", "Sophie", "Marie", "Laura", "Julia", "Lea", "Hannah", "Clara", "Emma",
@@ -25,7 +27,7 @@ LAST_NAMES = (
     "Schröder", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann",
     "Hartmann", "Lange", "Schmitt", "Werner", "Krause", "Meier", "Lehmann", "Huber",
     "Kaiser", "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß", "Jung", "Hahn",
-    "Yılmaz", "Rossi", "Dubois", "Novák",
+    "Öztürk", "Rossi", "Dubois", "Novák",
 )  # fmt: skip
 COMPANY_WORDS = (
     "Nordlicht", "Alpenblick", "Rheinwerk", "Elbufer", "Spreeküste", "Bergmann", "Lindner",
@@ -106,10 +108,21 @@ def parse_type(spec: str) -> tuple[tuple[str, ...], bool]:
     return parts, "null" in spec.split("|")
 
 
+_DAY_STRINGS: dict[int, str] = {}
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
+
 def iso_z(epoch: float) -> str:
-    """UTC timestamp in MOCO's usual form, `2024-05-01T09:33:46Z`."""
-    moment = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC timestamp in MOCO's usual form, `2024-05-01T09:33:46Z` (fast: data has 200k)."""
+    seconds = int(epoch)
+    day, rest = divmod(seconds, 86400)
+    text = _DAY_STRINGS.get(day)
+    if text is None:
+        text = (_EPOCH_DAY + dt.timedelta(days=day)).isoformat()
+        _DAY_STRINGS[day] = text
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{text}T{hours:02d}:{minutes:02d}:{secs:02d}Z"
 
 
 def iso_variant(epoch: float, style: int) -> str:
@@ -158,7 +171,9 @@ class ValueGenerator:
         """A plausible company name."""
         rng = self.rng
         if rng.random() < 0.5:
-            return f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {rng.choice(LEGAL_FORMS)}"
+            return (
+                f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {rng.choice(LEGAL_FORMS)}"
+            )
         return f"{rng.choice(LAST_NAMES)} & {rng.choice(LAST_NAMES)} {rng.choice(LEGAL_FORMS)}"
 
     def address(self, name: str | None = None) -> str:
@@ -179,7 +194,7 @@ class ValueGenerator:
     def email(self, first: str, last: str, domain: str = "example.com") -> str:
         """An address built from a name."""
         local = f"{first}.{last}".lower()
-        for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("ı", "i")):
+        for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
             local = local.replace(umlaut, plain)
         return f"{local}@{domain}"
 
@@ -298,7 +313,7 @@ class ValueGenerator:
             return iso_z(self.epoch())
         return None
 
-    def string(self, name: str) -> str:  # noqa: PLR0911 - one branch per vocabulary
+    def string(self, name: str) -> str:
         """A string shaped by its field name."""
         rng = self.rng
         lowered = name.lower()
@@ -310,7 +325,7 @@ class ValueGenerator:
             return f"https://files.example.com/{rng.randint(10**6, 10**7)}"
         if "address" in lowered:
             return self.address()
-        if lowered in ("iban",):
+        if lowered == "iban":
             return self.iban()
         if lowered == "currency":
             return "EUR"
@@ -320,11 +335,11 @@ class ValueGenerator:
             return rng.choice(COLORS)
         if lowered in ("identifier", "number", "receipt_identifier", "reference", "code"):
             return f"{rng.choice('ABKLPRV')}-{rng.randint(1000, 9999)}"
-        if lowered in ("uuid",):
+        if lowered == "uuid":
             return str(refs_uuid(rng))
         if lowered in ("credit_account", "cost_category"):
             return str(rng.randint(3000, 4999))
-        if lowered in ("unit",):
+        if lowered == "unit":
             return rng.choice(UNITS_OF_MEASURE)
         if lowered in ("name", "title", "full_name", "todoable_description", "customer_name"):
             return self.words(2)
@@ -370,19 +385,20 @@ class ValueGenerator:
 
 def refs_uuid(rng: random.Random) -> str:
     """A version-4-shaped UUID from the seeded RNG."""
-    return "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}".format(
-        rng.getrandbits(32),
-        rng.getrandbits(16),
-        rng.getrandbits(12),
-        0x8000 | rng.getrandbits(14),
-        rng.getrandbits(48),
+    parts = (
+        f"{rng.getrandbits(32):08x}",
+        f"{rng.getrandbits(16):04x}",
+        f"4{rng.getrandbits(12):03x}",
+        f"{0x8000 | rng.getrandbits(14):04x}",
+        f"{rng.getrandbits(48):012x}",
     )
+    return "-".join(parts)
 
 
 class RefPicker:
     """Picks existing records for reference fields the builders left unset."""
 
-    TARGETS = {
+    TARGETS: ClassVar[dict[str, str]] = {
         "user": "users", "creator": "users", "approver": "users", "approver2": "users",
         "processed_by": "users", "selected_approver": "users", "impersonating_user": "users",
         "leader": "users", "co_leader": "users", "assigned_to": "users",
@@ -399,7 +415,7 @@ class RefPicker:
     }  # fmt: skip
     """Object-valued field name -> the resource it references."""
 
-    ID_TARGETS = {
+    ID_TARGETS: ClassVar[dict[str, str]] = {
         "user_id": "users", "project_id": "projects", "company_id": "companies",
         "customer_id": "companies", "invoice_id": "invoices", "offer_id": "offers",
         "purchase_id": "purchases", "letter_paper_id": "letter_papers",

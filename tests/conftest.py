@@ -1,0 +1,38 @@
+"""Shared fixtures: a MOCO sandbox over real sockets.
+
+`sandbox` is one server for the whole session (default config, no rate limit): treat it
+as read-only. Tests that mutate data or change the config use `sandbox_factory`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.sandbox import Sandbox, SandboxConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """A running sandbox with default data, shared by the session (do not mutate)."""
+    with Sandbox(SandboxConfig()) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes with given `SandboxConfig` fields; all are stopped at teardown."""
+    started: list[Sandbox] = []
+
+    def start(config: SandboxConfig | None = None, **fields: Any) -> Sandbox:
+        running = Sandbox(config, **fields).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
