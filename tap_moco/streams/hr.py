@@ -6,7 +6,8 @@ SPECS = (
     StreamSpec(name="users", path="/users", params={"include_archived": "true"}),
     StreamSpec(name="units", path="/units"),
     StreamSpec(name="user_employments", path="/users/employments"),
-    StreamSpec(name="user_holidays", path="/users/holidays"),
+    # MOCO answers holidays for the current year unless asked for another.
+    StreamSpec(name="user_holidays", path="/users/holidays", window=Window.YEAR),
     StreamSpec(name="user_work_time_adjustments", path="/users/work_time_adjustments"),
     StreamSpec(
         name="user_absence_requests",

@@ -1,0 +1,115 @@
+"""All of MOCO: every stream yields records, valid against its schema, keys unique."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from jsonschema import Draft7Validator, FormatChecker
+
+from tap_moco.streams import SPECS_BY_NAME, STREAM_SPECS
+from tests.tap_runner import base_config, run_tap
+
+ALL = {spec.name for spec in STREAM_SPECS}
+# a selected child that changes independently of its parent makes the parent full-table
+FULL_BECAUSE_OF_CHILDREN = {spec.parent for spec in STREAM_SPECS if spec.parent and not spec.follows_parent}
+
+
+def _start(sandbox) -> str:
+    return f"{min(sandbox.years)}-01-01T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def full_run(sandbox):
+    run = run_tap(base_config(sandbox.base_url, start_date=_start(sandbox)), streams=ALL)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def test_every_stream_yields_records(full_run):
+    assert full_run.record_streams() == ALL
+
+
+@pytest.mark.parametrize("stream", sorted(ALL))
+def test_records_match_schema_with_formats(full_run, stream):
+    validator = Draft7Validator(full_run.schema(stream), format_checker=FormatChecker())
+    for record in full_run.records(stream):
+        errors = list(validator.iter_errors(record))
+        assert not errors, (stream, errors[0].message, errors[0].path)
+
+
+@pytest.mark.parametrize("stream", sorted(ALL))
+def test_primary_keys_are_unique(full_run, stream):
+    keys = SPECS_BY_NAME[stream].primary_keys
+    if not keys:
+        assert len(full_run.records(stream)) == 1  # a single-object snapshot
+        return
+    counts = Counter(tuple(record[key] for key in keys) for record in full_run.records(stream))
+    duplicates = [key for key, count in counts.items() if count > 1]
+    assert not duplicates, duplicates[:5]
+    assert all(None not in key for key in counts)
+
+
+@pytest.mark.parametrize(
+    "stream",
+    sorted(
+        name
+        for name, spec in SPECS_BY_NAME.items()
+        if spec.window is None and spec.shape.value in {"list", "detail_items", "strings"}
+    ),
+)
+def test_list_streams_return_what_the_sandbox_holds(sandbox, full_run, stream):
+    spec = SPECS_BY_NAME[stream]
+    keys = spec.primary_keys if spec.parent is None else (spec.parent_key, *spec.primary_keys)
+    keys = tuple(dict.fromkeys(keys))
+    query = {}
+    if spec.updated_after and spec.replication_key and stream not in FULL_BECAUSE_OF_CHILDREN:
+        query["updated_after"] = "{}-12-31T23:59:59Z".format(sandbox.today.year - 2)
+    got = Counter(tuple(record[key] for key in keys) for record in full_run.records(stream))
+    expected = Counter(
+        tuple(record[key] for key in keys) for record in sandbox.expected(stream, **query)
+    )
+    assert got
+    assert got == expected
+
+
+def test_report_windows_are_stamped_and_cover_the_start_date(sandbox, full_run):
+    for stream in ("report_cashflow", "report_utilization", "report_absences"):
+        records = full_run.records(stream)
+        starts = {record["window_start"] for record in records}
+        assert min(starts) == f"{min(sandbox.years)}-01-01"
+        assert all(record["window_start"] <= record["window_end"] for record in records)
+    months = {record["window_start"] for record in full_run.records("report_utilization")}
+    assert len(months) >= 12
+    for record in full_run.records("report_utilization"):
+        assert record["window_start"] <= record["date"] <= record["window_end"]
+
+
+def test_amount_strings_become_numbers(full_run):
+    for record in full_run.records("invoice_payments"):
+        assert isinstance(record["paid_total"], (int, float))
+
+
+def test_forbidden_streams_are_skipped_with_a_warning(sandbox_factory):
+    sandbox = sandbox_factory(
+        forbidden_paths={"/invoices", "/invoices/payments", "/users/{user_id}/performance_report"}
+    )
+    streams = {"invoices", "invoice_payments", "users", "user_performance_reports", "units"}
+    run = run_tap(base_config(sandbox.base_url), streams=streams)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.record_streams() == {"users", "units"}
+    warnings = [line for line in run.stderr.splitlines() if "WARNING" in line and "403" in line]
+    assert len(warnings) == 3, warnings
+    assert any("'invoices'" in line and "permission" in line for line in warnings)
+    # one 403 per child stream, not one per parent
+    log = [entry for entry in sandbox.request_log if entry.status == 403]
+    assert len(log) == 3
+
+
+def test_strict_mode_fails_on_403(sandbox_factory):
+    sandbox = sandbox_factory(forbidden_paths={"/invoices"})
+    run = run_tap(base_config(sandbox.base_url, strict_mode=True), streams={"invoices"})
+    assert run.returncode != 0
+    assert len(run.error_lines()) == 1, run.stderr
+    assert "403" in run.error_lines()[0] and "'invoices'" in run.error_lines()[0]
