@@ -11,7 +11,6 @@ resuming after a kill, re-reading when MOCO's data shifts under the pages, and t
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 import sys
 import time
@@ -31,6 +30,7 @@ from tap_moco.spec import SYNCED_AT, WINDOW_END, WINDOW_START, Shape, StreamSpec
 from tap_moco.windows import DateWindow, first_window_day, windows_between
 
 if TYPE_CHECKING:
+    import logging
     from collections.abc import Iterator, Mapping
 
     from singer_sdk.helpers.types import Context

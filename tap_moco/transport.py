@@ -129,10 +129,11 @@ class MocoTransport:
         *,
         stream: str,
         permission: str | None = None,
+        tries: int | None = None,
     ) -> Page:
         """GET `url` with `params`, retrying transient faults, and decode the JSON."""
         self.check_same_host(url, stream)
-        tries = self.settings.max_tries
+        tries = tries or self.settings.max_tries
         last: RetriableError | None = None
         for attempt in range(1, tries + 1):
             try:
