@@ -407,6 +407,10 @@ def test_mutations_are_visible(sandbox_factory: Any) -> None:
     created = sb.create("projects", name="Neues Projekt")
     assert created["id"] > max(before)
     assert created["name"] == "Neues Projekt"
+    assert parse_ts(created["updated_at"]) > latest
+    activity = sb.create("activities")
+    assert parse_ts(activity["created_at"]) > latest
+    assert activity["id"] in {r["id"] for r in get(sb, "/activities", updated_after=stamp).json()}
     task = sb.create("project_tasks", project_id=created["id"])
     tasks = get(sb, f"/projects/{created['id']}/tasks").json()
     assert task["id"] in {t["id"] for t in tasks}

@@ -133,10 +133,16 @@ class Store:
         return current
 
     def stamp(self, record: dict[str, Any], created: float | None) -> None:
-        """Give a new generated record hidden created/updated times before `anchor`."""
+        """Give a new record hidden created/updated times: now when live, else historic."""
+        if self.live:
+            now = float(int(time.time()))
+            record.update(_c=now, _u=now, _s=0)
+            return
         rng = self.rng
         latest = self.anchor - 60
-        created = min(created if created is not None else self.gen.epoch(), latest)
+        created = created if created is not None else self.gen.epoch()
+        if created > latest:  # today's work: spread over the last hours, never one instant
+            created = latest - rng.random() * 6 * 3600
         updated = created
         if rng.random() < 0.6:
             updated = created + rng.random() * min(latest - created, 200 * 86400)
@@ -159,12 +165,9 @@ class Store:
     ) -> dict[str, Any]:
         """Store a new raw record with a fresh id and generated (or, when live, current) times."""
         record["id"] = self.new_id(resource)
+        self.stamp(record, created)
         if self.live:
-            now = float(int(time.time()))
-            record.update(_c=now, _u=now, _s=0)
             self.added.append((resource, record["id"]))
-        else:
-            self.stamp(record, created)
         if parent is not None:
             record["_p"] = parent
         self.table(resource)[record["id"]] = record

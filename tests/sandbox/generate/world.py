@@ -142,7 +142,7 @@ class World:
             if day <= self.today:
                 created = self.gen.epoch(day)
             else:
-                created = self.store.anchor - self.rng.randint(1, 60) * 86400
+                created = self.store.anchor - self.rng.randint(3600, 60 * 86400)
         return self.store.add(resource, record, created=created, parent=parent)
 
     def tag_names(self, context: str, upto: int = 2) -> list[str]:
