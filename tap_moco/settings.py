@@ -25,6 +25,7 @@ DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 120
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_MAX_TRIES = 10
 DEFAULT_MAX_PARALLEL_REQUESTS = 4
+DEFAULT_RETRY_BACKOFF_SECONDS = 1.0
 DEFAULT_REPORT_LOOKBACK_DAYS = 90
 MOCO_HOST_SUFFIX = ".mocoapp.com"
 
@@ -101,6 +102,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Attempts per request on 429, 5xx, timeouts and broken answers.",
     ),
     th.Property(
+        "retry_backoff_seconds",
+        th.NumberType,
+        default=DEFAULT_RETRY_BACKOFF_SECONDS,
+        title="Retry back-off (s)",
+        description=(
+            "Wait before the first retry of a failed request; it doubles on every further try "
+            "(at most 60 s). A 429 waits for `Retry-After`, or until the rate window has room."
+        ),
+    ),
+    th.Property(
         "max_parallel_requests",
         th.IntegerType,
         default=DEFAULT_MAX_PARALLEL_REQUESTS,
@@ -171,6 +182,7 @@ class Settings:
     rate_limit_requests: int
     rate_limit_window_seconds: float
     max_tries: int
+    retry_backoff_seconds: float
     max_parallel_requests: int
     report_lookback_days: int
     strict_mode: bool
@@ -293,6 +305,9 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
             config, "rate_limit_window_seconds", DEFAULT_RATE_LIMIT_WINDOW_SECONDS
         ),
         max_tries=_int_in_range(config, "max_tries", DEFAULT_MAX_TRIES, 1, 100),
+        retry_backoff_seconds=_positive_number(
+            config, "retry_backoff_seconds", DEFAULT_RETRY_BACKOFF_SECONDS
+        ),
         max_parallel_requests=_int_in_range(
             config, "max_parallel_requests", DEFAULT_MAX_PARALLEL_REQUESTS, 1, 32
         ),

@@ -85,11 +85,10 @@ class MocoTransport:
         limiter: SlidingWindowLimiter,
         *,
         user_agent: str,
-        backoff_base_seconds: float = 1.0,
     ) -> None:
         self.settings = settings
         self.limiter = limiter
-        self.backoff_base_seconds = backoff_base_seconds
+        self.backoff_base_seconds = settings.retry_backoff_seconds
         self.session = requests.Session()
         pool = max(10, settings.max_parallel_requests * 2)
         adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)

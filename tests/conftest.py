@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.sandbox import Sandbox, SandboxConfig
+from tests.tap_runner import SECRET_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     """A running sandbox with default data, shared by the session (do not mutate)."""
-    with Sandbox(SandboxConfig()) as running:
+    with Sandbox(SandboxConfig(api_key=SECRET_KEY)) as running:
         yield running
 
 
@@ -29,6 +30,8 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
     started: list[Sandbox] = []
 
     def start(config: SandboxConfig | None = None, **fields: Any) -> Sandbox:
+        if config is None:
+            fields.setdefault("api_key", SECRET_KEY)
         running = Sandbox(config, **fields).start()
         started.append(running)
         return running

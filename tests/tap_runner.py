@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+SECRET_KEY = "sbx-Secret-7f3a9c1e"  # noqa: S105 - the sandbox's key, distinctive so scans find it
+"""Every tap run of the suite uses this key; `run_tap` fails if it shows up in any output."""
 
 
 @dataclass
@@ -46,13 +48,21 @@ class TapRun:
         return [line for line in self.stderr.splitlines() if "ERROR" in line or "CRITICAL" in line]
 
 
+def assert_no_secret(run: TapRun, config: dict[str, Any]) -> None:
+    """The API key must appear in no output of any run: not in logs, records or state."""
+    key = str(config.get("api_key") or "")
+    if len(key) >= 8:
+        assert key not in run.stdout, "API key leaked to stdout"
+        assert key not in run.stderr, "API key leaked to stderr"
+
+
 def parse_messages(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
 def base_config(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "api_key": "sandbox",
+        "api_key": SECRET_KEY,
         "api_url": sandbox_url,
         "start_date": "2015-01-01T00:00:00Z",
         "rate_limit_requests": 100_000,
@@ -111,6 +121,7 @@ def run_tap(
         args += list(extra_args)
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     run = TapRun(proc.returncode, proc.stdout, proc.stderr)
+    assert_no_secret(run, config)
     if proc.returncode == 0:
         run.messages = parse_messages(proc.stdout)
     else:

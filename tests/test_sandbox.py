@@ -20,8 +20,9 @@ import requests
 from tests.sandbox import FAULT_KINDS, Sandbox
 from tests.sandbox.catalog import load_catalog
 from tests.sandbox.validate import record_problems
+from tests.tap_runner import SECRET_KEY
 
-AUTH = {"Authorization": "Token token=sandbox"}
+AUTH = {"Authorization": f"Token token={SECRET_KEY}"}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,7 +57,11 @@ def sample_request(sb: Sandbox, name: str) -> tuple[str, dict[str, str]]:
 
 
 def test_token_and_bearer_headers_are_accepted(sandbox: Sandbox) -> None:
-    for header in ("Token token=sandbox", "Bearer sandbox", 'Token token="sandbox"'):
+    for header in (
+        f"Token token={SECRET_KEY}",
+        f"Bearer {SECRET_KEY}",
+        f'Token token="{SECRET_KEY}"',
+    ):
         response = requests.get(
             f"{sandbox.base_url}/session", headers={"Authorization": header}, timeout=10
         )
@@ -628,7 +633,8 @@ def test_command_line_prints_base_url_and_stops_on_sigterm() -> None:
         assert process.stdout is not None
         line = process.stdout.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/v1", line)
-        response = requests.get(f"{line}/session", headers=AUTH, timeout=10)
+        cli_auth = {"Authorization": "Token token=sandbox"}  # the command line's default key
+        response = requests.get(f"{line}/session", headers=cli_auth, timeout=10)
         assert response.status_code == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from tests.tap_runner import base_config, run_tap
+from tests.tap_runner import SECRET_KEY, base_config, run_tap
 
 CORE = {"users", "companies", "contacts", "projects", "project_tasks", "activities", "invoices"}
 INCREMENTAL_CORE = ("users", "companies", "contacts", "projects", "activities", "invoices")
@@ -156,7 +156,7 @@ def test_invalid_settings_fail_before_any_request(sandbox, overrides, setting):
 
 def test_catalog_and_state_files_hold_no_secret(sandbox, core_run):
     run, _ = core_run
-    assert "sandbox" not in json.dumps(run.states)
+    assert SECRET_KEY not in json.dumps(run.states)
 
 
 def _path(stream: str) -> str:
