@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -246,7 +247,7 @@ def _positive_number(config: Mapping[str, Any], name: str, default: float) -> fl
     value = config.get(name, default)
     if value is None:
         value = default
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise SettingsError(name, f"expected a number of seconds, got {value!r}")
     if value <= 0:
         raise SettingsError(name, f"must be greater than 0, got {value}")

@@ -65,3 +65,10 @@ def test_defaults() -> None:
     assert (settings.rate_limit_requests, settings.rate_limit_window_seconds) == (120, 120)
     assert settings.start_date is None
     assert settings.host == "acme.mocoapp.com"
+
+
+def test_decimal_seconds_from_a_config_file_are_accepted() -> None:
+    from decimal import Decimal
+
+    settings = resolve_settings({**VALID, "request_timeout": Decimal("0.5")})
+    assert settings.request_timeout == 0.5
