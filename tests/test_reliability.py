@@ -156,6 +156,8 @@ def test_kill_and_resume_loses_nothing(sandbox_factory, kill_after):
     assert states, "the tap wrote no state before the kill"
     resumed = run_tap(config, streams=streams, state=states[-1])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    if kill_after > 2 * 25:
+        assert "resuming at page" in resumed.stderr  # from the page checkpoint, not page 1
 
     first = defaultdict(list)
     for message in killed:
