@@ -80,8 +80,8 @@ def test_rate_limit_is_never_exceeded(sandbox_factory):
 
 def test_429_without_retry_after_waits_for_the_window(sandbox_factory):
     # someone else uses the same key: MOCO's window is smaller than what the tap believes
-    sandbox = sandbox_factory(rate_limit=(4, 1.5))
-    config = base_config(sandbox.base_url, per_page=50, retry_backoff_seconds=0.2)
+    sandbox = sandbox_factory(rate_limit=(4, 1.0))
+    config = base_config(sandbox.base_url, per_page=100, retry_backoff_seconds=0.1)
     run = run_tap(config, streams={"companies", "activities"})
     assert run.returncode == 0, run.stderr[-2000:]
     assert any(entry.status == 429 for entry in sandbox.request_log)
