@@ -61,13 +61,13 @@ def _types(schema: dict[str, Any]) -> set[str]:
 
 
 def _leaf_converter(schema: dict[str, Any]) -> Converter | None:
+    # Integers (ids, counts) always arrive as JSON integers; only amounts and quantities
+    # (`number`) are sometimes decimal strings, so integers are left alone (cheaper).
     types = _types(schema)
     if "string" in types:
         return normalize_timestamp if schema.get("format") == "date-time" else None
     if "number" in types:
         return _to_number
-    if "integer" in types:
-        return _to_integer
     return None
 
 
@@ -117,4 +117,6 @@ def apply_plan(plan: Plan, record: dict[str, Any]) -> None:
     for name, converter in plan:
         value = record.get(name)
         if value is not None:
-            record[name] = converter(value)
+            converted = converter(value)
+            if converted is not value:
+                record[name] = converted

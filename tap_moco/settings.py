@@ -300,7 +300,7 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
         per_page=_int_in_range(config, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE),
         request_timeout=_positive_number(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT),
         rate_limit_requests=_int_in_range(
-            config, "rate_limit_requests", DEFAULT_RATE_LIMIT_REQUESTS, 1, 100_000
+            config, "rate_limit_requests", DEFAULT_RATE_LIMIT_REQUESTS, 1, 10_000_000
         ),
         rate_limit_window_seconds=_positive_number(
             config, "rate_limit_window_seconds", DEFAULT_RATE_LIMIT_WINDOW_SECONDS

@@ -29,7 +29,7 @@ SCHEMA = {
 
 def test_numbers_from_strings_and_timestamps_in_utc() -> None:
     record = {
-        "id": "7",
+        "id": 7,
         "amount": "17999.00",
         "name": "12",
         "updated_at": "2024-01-01T10:00:00+02:00",
