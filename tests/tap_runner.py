@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET_KEY = "sbx-Secret-7f3a9c1e"  # noqa: S105 - the sandbox's key, distinctive so scans find it
+SECRET_KEY = "sbx-Secret-7f3a9c1e"
 """Every tap run of the suite uses this key; `run_tap` fails if it shows up in any output."""
 
 

@@ -6,9 +6,9 @@ import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from tap_moco.streams import STREAM_SPECS
 from tap_moco.tap import TapMoco
 from tests.sandbox import Sandbox, SandboxConfig
-from tap_moco.streams import STREAM_SPECS
 from tests.tap_runner import SECRET_KEY, base_config, catalog_selecting
 
 # The generated test class needs its config when this module is imported, so this module
