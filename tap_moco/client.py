@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
-import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,6 +25,7 @@ from singer_sdk.streams import RESTStream
 from tap_moco import schemas
 from tap_moco.conform import apply_plan, compile_plan, format_timestamp
 from tap_moco.errors import MocoError, MocoNotFoundError, MocoPermissionError, MocoRequestError
+from tap_moco.progress import PageProgress
 from tap_moco.spec import SYNCED_AT, WINDOW_END, WINDOW_START, Shape, StreamSpec
 from tap_moco.windows import DateWindow, first_window_day, windows_between
 
@@ -44,7 +44,6 @@ UPDATED_AFTER_OVERLAP = dt.timedelta(seconds=1)
 record updated in the same second as the bookmark, after we read, is not missed."""
 MAX_PASSES = 3
 """Re-read a list at most this often when its X-Total changes while we page."""
-PROGRESS_LOG_SECONDS = 30.0
 RESUME_KEY = "resume"
 DEFAULT_REPORT_YEARS = 2
 """Without `start_date`, windows start on January 1st this many years back."""
@@ -268,14 +267,21 @@ class MocoStream(RESTStream[Any]):
         total = first.header_int("X-Total")
         per_page = first.header_int("X-Per-Page") or self.settings.per_page
         number = start
-        progress = _Progress(self, total, per_page)
-        progress.page_done(start)
+        settings = self.settings
+        progress = PageProgress(
+            self.logger,
+            self.name,
+            total=total,
+            per_page=per_page,
+            requests_per_second=settings.rate_limit_requests / settings.rate_limit_window_seconds,
+        )
+        progress.page_done()
         parallel = self.settings.max_parallel_requests
         if next_url and parallel > 1 and total is not None:
             last = math.ceil(total / per_page)
             next_url = None
             for number, page in self._concurrent_pages(url, params, range(start + 1, last + 1)):
-                progress.page_done(number)
+                progress.page_done()
                 yield number, page
                 next_url = page.next_url
                 if not page.data:
@@ -284,7 +290,7 @@ class MocoStream(RESTStream[Any]):
             link_query = dict(parse_qsl(urlsplit(next_url).query))
             number = int(link_query.get("page", number + 1))
             page = self._get(_without_query(next_url), {**params, **link_query})
-            progress.page_done(number)
+            progress.page_done()
             yield number, page
             next_url = page.next_url
 
@@ -341,37 +347,6 @@ class MocoStream(RESTStream[Any]):
                     continue
                 for tag in tags if isinstance(tags, list) else []:
                     yield {"entity": entity, "entity_id": entity_id, "tag": str(tag)}
-
-
-class _Progress:
-    """INFO progress for long lists: pages and records of X-Total, and an ETA."""
-
-    def __init__(self, stream: MocoStream, total: int | None, per_page: int) -> None:
-        self.stream = stream
-        self.total = total
-        self.pages = math.ceil(total / per_page) if total else None
-        self.per_page = per_page
-        self.started = time.monotonic()
-        self.last_log = self.started
-
-    def page_done(self, number: int) -> None:
-        now = time.monotonic()
-        if self.pages is None or now - self.last_log < PROGRESS_LOG_SECONDS or number >= self.pages:
-            return
-        self.last_log = now
-        settings = self.stream.settings
-        rate = settings.rate_limit_requests / settings.rate_limit_window_seconds
-        remaining = self.pages - number
-        self.stream.logger.info(
-            "Stream '%s': page %d of %d (~%d of %d records); ETA %.0fs at %.2g requests/s",
-            self.stream.name,
-            number,
-            self.pages,
-            min(self.total or 0, number * self.per_page),
-            self.total or 0,
-            remaining / rate,
-            rate,
-        )
 
 
 def _explained_failures_only(record: logging.LogRecord) -> bool:

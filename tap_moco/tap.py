@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
 from tap_moco.client import MocoStream
 from tap_moco.errors import MocoError, MocoRetriesExhaustedError
@@ -67,6 +68,7 @@ class TapMoco(Tap):
     package_name = "tap-moco"
     config_jsonschema = CONFIG_SCHEMA
     message_writer_class = MsgSpecWriter
+    capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, TapCapabilities.TEST]
 
     @cached_property
     def settings(self) -> Settings:

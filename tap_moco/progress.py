@@ -1,0 +1,69 @@
+"""Progress of long lists at INFO: pages and records of what X-Total promises, and an ETA.
+
+A line every 30 seconds, and at each quarter of a list of 20 pages or more, is enough to
+see a long export moving without drowning the log.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
+
+PROGRESS_LOG_SECONDS = 30.0
+MILESTONE_MIN_PAGES = 20
+MILESTONES = (0.25, 0.5, 0.75)
+
+
+class PageProgress:
+    """Tracks one paged list and logs where it stands."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        stream: str,
+        *,
+        total: int | None,
+        per_page: int,
+        requests_per_second: float,
+    ) -> None:
+        self.logger = logger
+        self.stream = stream
+        self.total = total
+        self.per_page = per_page
+        self.pages = math.ceil(total / per_page) if total else 0
+        self.min_seconds_per_page = 1 / requests_per_second
+        self.started = time.monotonic()
+        self.last_log = self.started
+        self.done = 0
+        self.milestones = (
+            [math.ceil(self.pages * share) for share in MILESTONES]
+            if self.pages >= MILESTONE_MIN_PAGES
+            else []
+        )
+
+    def page_done(self) -> None:
+        """Count one page; log if a milestone or the time cadence is reached."""
+        self.done += 1
+        now = time.monotonic()
+        due = now - self.last_log >= PROGRESS_LOG_SECONDS
+        if self.milestones and self.done >= self.milestones[0]:
+            self.milestones.pop(0)
+            due = True
+        if not due or self.done >= self.pages:
+            return
+        self.last_log = now
+        observed = (now - self.started) / self.done
+        remaining = (self.pages - self.done) * max(observed, self.min_seconds_per_page)
+        self.logger.info(
+            "Stream '%s': %d of %d pages, ~%d of %d records; ETA %.0fs",
+            self.stream,
+            self.done,
+            self.pages,
+            min(self.total or 0, self.done * self.per_page),
+            self.total or 0,
+            remaining,
+        )
