@@ -32,6 +32,8 @@ class Window(str, Enum):
 WINDOW_START = "window_start"
 WINDOW_END = "window_end"
 SYNCED_AT = "synced_at"
+BY_ID = {"sort_by": "id"}
+"""A stable order where MOCO offers `sort_by`: pages then shift only when records vanish."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """People: users, units, employments, holidays, absences, roles and performance."""
 
-from tap_moco.spec import WINDOW_START, Shape, StreamSpec, Window
+from tap_moco.spec import BY_ID, WINDOW_START, Shape, StreamSpec, Window
 
 SPECS = (
-    StreamSpec(name="users", path="/users", params={"include_archived": "true"}),
+    StreamSpec(name="users", path="/users", params={"include_archived": "true", **BY_ID}),
     StreamSpec(name="units", path="/units"),
     StreamSpec(name="user_employments", path="/users/employments"),
     # MOCO answers holidays for the current year unless asked for another.

@@ -1,11 +1,11 @@
 """Invoicing: invoices, their payments, reminders, exports and per-invoice details."""
 
-from tap_moco.spec import Shape, StreamSpec
+from tap_moco.spec import BY_ID, Shape, StreamSpec
 
 _INVOICES = "invoices"
 
 SPECS = (
-    StreamSpec(name="invoices", path="/invoices", permission=_INVOICES),
+    StreamSpec(name="invoices", path="/invoices", params=BY_ID, permission=_INVOICES),
     StreamSpec(
         name="invoices_locked",
         path="/invoices/locked",

@@ -1,9 +1,9 @@
 """Offers (quotes): offers, confirmations and per-offer details."""
 
-from tap_moco.spec import SYNCED_AT, Shape, StreamSpec
+from tap_moco.spec import BY_ID, SYNCED_AT, Shape, StreamSpec
 
 SPECS = (
-    StreamSpec(name="offers", path="/offers"),
+    StreamSpec(name="offers", path="/offers", params=BY_ID),
     StreamSpec(
         name="offer_confirmations",
         path="/offer_confirmations",

@@ -1,12 +1,12 @@
 """Projects and what hangs off them: tasks, contracts, expenses, schedules, reports."""
 
-from tap_moco.spec import Shape, StreamSpec
+from tap_moco.spec import BY_ID, Shape, StreamSpec
 
 SPECS = (
     StreamSpec(
         name="projects",
         path="/projects",
-        params={"include_archived": "true"},
+        params={"include_archived": "true", **BY_ID},
         permission="projects",
     ),
     StreamSpec(
@@ -32,7 +32,7 @@ SPECS = (
         not_found_ok=True,
     ),
     StreamSpec(name="project_expenses", path="/projects/expenses"),
-    StreamSpec(name="project_recurring_expenses", path="/recurring_expenses"),
+    StreamSpec(name="project_recurring_expenses", path="/recurring_expenses", params=BY_ID),
     StreamSpec(name="project_payment_schedules", path="/projects/payment_schedules"),
     StreamSpec(name="project_groups", path="/projects/groups"),
     StreamSpec(
