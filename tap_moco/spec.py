@@ -109,3 +109,38 @@ class StreamSpec:
         if self.synthetic_replication_key:
             extra[SYNCED_AT] = {"type": ["string"], "format": "date-time"}
         return extra
+
+
+def full_table(name: str, path: str, **facts: Any) -> StreamSpec:
+    """A stream MOCO cannot filter by change: read whole on every run."""
+    return StreamSpec(name=name, path=path, replication_key=None, updated_after=False, **facts)
+
+
+def per_parent(
+    name: str, path: str, *, parent: str, parent_key: str, incremental: bool = False, **facts: Any
+) -> StreamSpec:
+    """A stream read once per parent record.
+
+    Off by default, because it costs a request per parent; a 404 means the parent vanished
+    (or, for single objects, that there is nothing), not that the run must fail.
+    """
+    change = {} if incremental else {"replication_key": None, "updated_after": False}
+    return StreamSpec(
+        name=name,
+        path=path,
+        parent=parent,
+        parent_key=parent_key,
+        selected_by_default=False,
+        not_found_ok=True,
+        **{**change, **facts},
+    )
+
+
+def windowed(name: str, path: str, *, window: Window, **facts: Any) -> StreamSpec:
+    """A stream read in date windows; the bookmark is the last window's start."""
+    return StreamSpec(
+        name=name,
+        path=path,
+        window=window,
+        **{"replication_key": WINDOW_START, "updated_after": False, **facts},
+    )

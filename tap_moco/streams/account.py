@@ -1,31 +1,24 @@
 """Account settings and catalogues: custom fields, rates, templates, VAT, web hooks."""
 
-from tap_moco.spec import SYNCED_AT, WINDOW_START, Shape, StreamSpec, Window
+from tap_moco.spec import SYNCED_AT, WINDOW_START, Shape, StreamSpec, Window, full_table, windowed
 
 SPECS = (
     StreamSpec(name="custom_properties", path="/account/custom_properties"),
-    StreamSpec(
-        name="fixed_costs",
-        path="/account/fixed_costs",
-        primary_keys=("id", WINDOW_START),
-        replication_key=WINDOW_START,
-        updated_after=False,
-        window=Window.YEAR,
+    # `year` limits each fixed cost's monthly `costs[]`: one record per cost and year.
+    windowed(
+        "fixed_costs", "/account/fixed_costs", window=Window.YEAR, primary_keys=("id", WINDOW_START)
     ),
-    StreamSpec(
-        name="hourly_rates",
-        path="/account/hourly_rates",
+    # One object per account (default rates, per task and per user): a snapshot, no key.
+    full_table(
+        "hourly_rates",
+        "/account/hourly_rates",
         primary_keys=(),
-        replication_key=None,
-        updated_after=False,
         shape=Shape.OBJECT,
         params={"include_archived_users": "true"},
     ),
-    StreamSpec(
-        name="internal_hourly_rates",
-        path="/account/internal_hourly_rates",
-        replication_key=None,
-        updated_after=False,
+    full_table(
+        "internal_hourly_rates",
+        "/account/internal_hourly_rates",
         window=Window.YEARS,
         params={"include_archived": "true"},
     ),
@@ -38,5 +31,5 @@ SPECS = (
     StreamSpec(name="web_hooks", path="/account/web_hooks"),
     StreamSpec(name="letter_papers", path="/letter_papers"),
     StreamSpec(name="approvals", path="/approvals", permission="approvals"),
-    StreamSpec(name="todos", path="/todos", replication_key=None, updated_after=False),
+    full_table("todos", "/todos"),
 )

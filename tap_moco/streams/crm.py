@@ -1,6 +1,6 @@
 """CRM: companies, contacts, deals and tags."""
 
-from tap_moco.spec import Shape, StreamSpec
+from tap_moco.spec import Shape, StreamSpec, full_table
 
 _TAGGABLE = (
     ("Company", "companies"),
@@ -19,12 +19,11 @@ SPECS = (
     StreamSpec(name="deals", path="/deals"),
     StreamSpec(name="deal_categories", path="/deal_categories"),
     StreamSpec(name="tags", path="/tags"),
-    StreamSpec(
-        name="taggings",
-        path="/taggings/{entity}/{entity_id}",
+    # Tag names per record; redundant with the records' `tags` arrays, so off by default.
+    full_table(
+        "taggings",
+        "/taggings/{entity}/{entity_id}",
         primary_keys=("entity", "entity_id", "tag"),
-        replication_key=None,
-        updated_after=False,
         shape=Shape.STRINGS,
         taggable_entities=_TAGGABLE,
         selected_by_default=False,

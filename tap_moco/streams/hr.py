@@ -1,6 +1,15 @@
 """People: users, units, employments, holidays, absences, roles and performance."""
 
-from tap_moco.spec import BY_ID, WINDOW_START, Shape, StreamSpec, Window
+from tap_moco.spec import (
+    BY_ID,
+    WINDOW_START,
+    Shape,
+    StreamSpec,
+    Window,
+    full_table,
+    per_parent,
+    windowed,
+)
 
 SPECS = (
     StreamSpec(name="users", path="/users", params={"include_archived": "true", **BY_ID}),
@@ -14,35 +23,24 @@ SPECS = (
         path="/users/absence_requests",
         permission="absence requests",
     ),
-    StreamSpec(name="user_roles", path="/users/roles", replication_key=None, updated_after=False),
-    StreamSpec(
-        name="user_performance_reports",
-        path="/users/{user_id}/performance_report",
-        primary_keys=("user_id", WINDOW_START),
-        replication_key=WINDOW_START,
-        updated_after=False,
-        shape=Shape.OBJECT,
+    full_table("user_roles", "/users/roles"),
+    per_parent(
+        "user_performance_reports",
+        "/users/{user_id}/performance_report",
         parent="users",
         parent_key="user_id",
-        window=Window.YEAR,
-        selected_by_default=False,
-        permission="staff",
-        not_found_ok=True,
-    ),
-    StreamSpec(
-        name="profile",
-        path="/profile",
-        replication_key=None,
-        updated_after=False,
-        shape=Shape.OBJECT,
-    ),
-    StreamSpec(
-        name="profile_performance_report",
-        path="/profile/performance_report",
-        primary_keys=(WINDOW_START,),
+        primary_keys=("user_id", WINDOW_START),
         replication_key=WINDOW_START,
-        updated_after=False,
         shape=Shape.OBJECT,
         window=Window.YEAR,
+        permission="staff",
+    ),
+    full_table("profile", "/profile", shape=Shape.OBJECT),
+    windowed(
+        "profile_performance_report",
+        "/profile/performance_report",
+        window=Window.YEAR,
+        primary_keys=(WINDOW_START,),
+        shape=Shape.OBJECT,
     ),
 )

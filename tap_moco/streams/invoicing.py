@@ -1,18 +1,15 @@
 """Invoicing: invoices, their payments, reminders, exports and per-invoice details."""
 
-from tap_moco.spec import BY_ID, Shape, StreamSpec
+from functools import partial
+
+from tap_moco.spec import BY_ID, Shape, StreamSpec, full_table, per_parent
 
 _INVOICES = "invoices"
+_per_invoice = partial(per_parent, parent="invoices", parent_key="invoice_id", permission=_INVOICES)
 
 SPECS = (
     StreamSpec(name="invoices", path="/invoices", params=BY_ID, permission=_INVOICES),
-    StreamSpec(
-        name="invoices_locked",
-        path="/invoices/locked",
-        replication_key=None,
-        updated_after=False,
-        permission=_INVOICES,
-    ),
+    full_table("invoices_locked", "/invoices/locked", permission=_INVOICES),
     StreamSpec(name="invoice_payments", path="/invoices/payments", permission=_INVOICES),
     StreamSpec(name="invoice_reminders", path="/invoice_reminders", permission=_INVOICES),
     StreamSpec(
@@ -20,53 +17,15 @@ SPECS = (
         path="/invoices/bookkeeping_exports",
         permission=_INVOICES,
     ),
-    StreamSpec(
-        name="invoice_items",
-        path="/invoices/{invoice_id}",
-        replication_key=None,
-        updated_after=False,
+    # Items, billed hours and expenses are part of the invoice: they change with it.
+    _per_invoice(
+        "invoice_items",
+        "/invoices/{invoice_id}",
         shape=Shape.DETAIL_ITEMS,
         items_key="items",
-        parent="invoices",
         follows_parent=True,
-        parent_key="invoice_id",
-        selected_by_default=False,
-        permission=_INVOICES,
-        not_found_ok=True,
     ),
-    StreamSpec(
-        name="invoice_timesheets",
-        path="/invoices/{invoice_id}/timesheet",
-        replication_key=None,
-        updated_after=False,
-        parent="invoices",
-        follows_parent=True,
-        parent_key="invoice_id",
-        selected_by_default=False,
-        permission=_INVOICES,
-        not_found_ok=True,
-    ),
-    StreamSpec(
-        name="invoice_expenses",
-        path="/invoices/{invoice_id}/expenses",
-        replication_key=None,
-        updated_after=False,
-        parent="invoices",
-        follows_parent=True,
-        parent_key="invoice_id",
-        selected_by_default=False,
-        permission=_INVOICES,
-        not_found_ok=True,
-    ),
-    StreamSpec(
-        name="invoice_attachments",
-        path="/invoices/{invoice_id}/attachments",
-        replication_key=None,
-        updated_after=False,
-        parent="invoices",
-        parent_key="invoice_id",
-        selected_by_default=False,
-        permission=_INVOICES,
-        not_found_ok=True,
-    ),
+    _per_invoice("invoice_timesheets", "/invoices/{invoice_id}/timesheet", follows_parent=True),
+    _per_invoice("invoice_expenses", "/invoices/{invoice_id}/expenses", follows_parent=True),
+    _per_invoice("invoice_attachments", "/invoices/{invoice_id}/attachments"),
 )

@@ -1,6 +1,10 @@
 """Offers (quotes): offers, confirmations and per-offer details."""
 
-from tap_moco.spec import BY_ID, SYNCED_AT, Shape, StreamSpec
+from functools import partial
+
+from tap_moco.spec import BY_ID, SYNCED_AT, Shape, StreamSpec, per_parent
+
+_per_offer = partial(per_parent, parent="offers", parent_key="offer_id")
 
 SPECS = (
     StreamSpec(name="offers", path="/offers", params=BY_ID),
@@ -10,38 +14,16 @@ SPECS = (
         replication_key=SYNCED_AT,
         permission="offer confirmations",
     ),
-    StreamSpec(
-        name="offer_items",
-        path="/offers/{offer_id}",
-        replication_key=None,
-        updated_after=False,
+    _per_offer(
+        "offer_items",
+        "/offers/{offer_id}",
         shape=Shape.DETAIL_ITEMS,
         items_key="items",
-        parent="offers",
         follows_parent=True,
-        parent_key="offer_id",
-        selected_by_default=False,
-        not_found_ok=True,
     ),
-    StreamSpec(
-        name="offer_attachments",
-        path="/offers/{offer_id}/attachments",
-        replication_key=None,
-        updated_after=False,
-        parent="offers",
-        parent_key="offer_id",
-        selected_by_default=False,
-        not_found_ok=True,
-    ),
-    StreamSpec(
-        name="offer_customer_approvals",
-        path="/offers/{offer_id}/customer_approval",
-        replication_key=None,
-        updated_after=False,
-        shape=Shape.OBJECT,
-        parent="offers",
-        parent_key="offer_id",
-        selected_by_default=False,
-        not_found_ok=True,
+    _per_offer("offer_attachments", "/offers/{offer_id}/attachments"),
+    # 404 when the customer approval was never activated for the offer.
+    _per_offer(
+        "offer_customer_approvals", "/offers/{offer_id}/customer_approval", shape=Shape.OBJECT
     ),
 )

@@ -1,48 +1,38 @@
 """Reports: read in explicit date windows, because MOCO defaults to the current year."""
 
-from tap_moco.spec import WINDOW_START, StreamSpec, Window
+from functools import partial
 
-_REPORT = {
-    "replication_key": WINDOW_START,
-    "updated_after": False,
-    "permission": "reports",
-}
+from tap_moco.spec import WINDOW_START, Window, windowed
+
+_report = partial(windowed, permission="reports")
 
 SPECS = (
-    StreamSpec(
-        name="report_absences",
-        path="/report/absences",
-        primary_keys=(WINDOW_START, "user_id"),
+    _report(
+        "report_absences",
+        "/report/absences",
         window=Window.YEAR,
+        primary_keys=(WINDOW_START, "user_id"),
         derived_keys={"user_id": "user.id"},
-        **_REPORT,  # type: ignore[arg-type]
     ),
-    StreamSpec(
-        name="report_cashflow",
-        path="/report/cashflow",
-        primary_keys=("kind", "record_id"),
+    _report(
+        "report_cashflow",
+        "/report/cashflow",
         window=Window.MONTH,
-        **_REPORT,  # type: ignore[arg-type]
-    ),
-    StreamSpec(
-        name="report_finance",
-        path="/report/finance",
         primary_keys=("kind", "record_id"),
-        window=Window.MONTH,
-        **_REPORT,  # type: ignore[arg-type]
     ),
-    StreamSpec(
-        name="report_planned_vs_tracked",
-        path="/report/planned_vs_tracked",
+    _report(
+        "report_finance", "/report/finance", window=Window.MONTH, primary_keys=("kind", "record_id")
+    ),
+    _report(
+        "report_planned_vs_tracked",
+        "/report/planned_vs_tracked",
+        window=Window.MONTH,
         primary_keys=(WINDOW_START, "user_id", "project_id"),
-        window=Window.MONTH,
-        **_REPORT,  # type: ignore[arg-type]
     ),
-    StreamSpec(
-        name="report_utilization",
-        path="/report/utilization",
-        primary_keys=("date", "user_id"),
+    _report(
+        "report_utilization",
+        "/report/utilization",
         window=Window.MONTH,
-        **_REPORT,  # type: ignore[arg-type]
+        primary_keys=("date", "user_id"),
     ),
 )
