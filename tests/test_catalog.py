@@ -10,7 +10,7 @@ import yaml
 
 from tap_moco.settings import CONFIG_SCHEMA
 from tap_moco.streams import STREAM_SPECS
-from tests.tap_runner import ROOT
+from tests.tap_runner import ROOT, discovered_catalog
 
 MELTANO_KINDS = {
     "string": "string",
@@ -22,13 +22,7 @@ MELTANO_KINDS = {
 
 
 def test_catalog_json_is_discover_output() -> None:
-    fresh = subprocess.run(
-        [sys.executable, "-m", "tap_moco", "--discover"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout
+    fresh = discovered_catalog()
     assert json.loads(fresh) == json.loads((ROOT / "catalog.json").read_text())
 
 
