@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tap_moco.settings import CONFIG_SCHEMA  # noqa: E402
 from tap_moco.spec import Shape, StreamSpec, Window  # noqa: E402
 from tap_moco.streams import STREAM_SPECS  # noqa: E402
 
@@ -69,22 +69,22 @@ def streams_table() -> str:
     return "\n".join(rows)
 
 
-def settings_table() -> str:
-    """One row per tap setting, from the same schema `--about` prints."""
-    rows = ["| setting | type | default | description |", "|---|---|---|---|"]
-    required = set(CONFIG_SCHEMA.get("required", []))
-    for name, prop in CONFIG_SCHEMA["properties"].items():
-        kind = next(t for t in prop["type"] if t != "null")
-        default = prop.get("default")
-        shown = "required" if name in required else ("—" if default is None else f"`{default}`")
-        secret = " (secret)" if prop.get("secret") else ""
-        rows.append(f"| `{name}` | {kind}{secret} | {shown} | {prop.get('description', '')} |")
-    return "\n".join(rows)
+def about_markdown() -> str:
+    """`tap-moco --about --format=markdown`, its headings moved below the README's."""
+    about = subprocess.run(
+        [sys.executable, "-m", "tap_moco", "--about", "--format=markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    lines = [line for line in about.strip().splitlines() if not line.startswith("# ")]
+    return "\n".join(f"#{line}" if line.startswith("## ") else line for line in lines).strip()
 
 
 def render(text: str) -> str:
     """`text` with every table between its markers replaced."""
-    for marker, table in (("streams", streams_table()), ("settings", settings_table())):
+    for marker, table in (("streams", streams_table()), ("about", about_markdown())):
         start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
         head, _, rest = text.partition(start)
         _, _, tail = rest.partition(end)

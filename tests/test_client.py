@@ -1,0 +1,44 @@
+"""MocoStream details best tested in process, still over real sockets to the sandbox."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from tap_moco.settings import resolve_settings
+from tap_moco.tap import TapMoco
+from tests.tap_runner import ROOT, base_config
+
+
+def make_tap(sandbox, **overrides) -> TapMoco:
+    return TapMoco(config=base_config(sandbox.base_url, **overrides), setup_mapper=False)
+
+
+def test_child_of_a_vanished_parent_is_skipped_with_a_warning(sandbox, caplog):
+    tap = make_tap(sandbox)
+    stream = tap.streams["project_tasks"]
+    with caplog.at_level(logging.WARNING):
+        records = list(stream.get_records({"project_id": 987654321}))
+    assert records == []
+    assert any("404" in message and "skipping parent" in message for message in caplog.messages)
+
+
+def test_missing_single_object_is_not_an_error(sandbox):
+    tap = make_tap(sandbox)
+    stream = tap.streams["offer_customer_approvals"]
+    assert list(stream.get_records({"offer_id": 987654321})) == []
+
+
+def test_impersonation_and_user_agent_headers(sandbox):
+    tap = make_tap(sandbox, impersonate_user_id=42, user_agent="acme-elt/1.0")
+    headers = tap.transport.session.headers
+    assert headers["X-IMPERSONATE-USER-ID"] == "42"
+    assert headers["User-Agent"] == "acme-elt/1.0"
+    assert headers["Authorization"].startswith("Token token=")
+
+
+def test_sample_config_is_valid_for_the_sandbox():
+    config = json.loads((ROOT / "sample_config.json").read_text())
+    settings = resolve_settings(config)
+    assert settings.base_url == "http://127.0.0.1:8765/api/v1"
+    assert config["api_key"] == "sandbox"  # the sandbox command line's key
