@@ -114,3 +114,23 @@ def test_strict_mode_fails_on_403(sandbox_factory):
     assert run.returncode != 0
     assert len(run.error_lines()) == 1, run.stderr
     assert "403" in run.error_lines()[0] and "'invoices'" in run.error_lines()[0]
+
+
+def test_reports_second_run_rereads_only_the_recent_horizon(sandbox):
+    config = base_config(sandbox.base_url, start_date=_start(sandbox), report_lookback_days=40)
+    streams = {"report_cashflow", "report_absences"}
+    first = run_tap(config, streams=streams)
+    assert first.returncode == 0, first.stderr[-2000:]
+    sandbox.reset_log()
+    second = run_tap(config, streams=streams, state=first.last_state)
+    assert second.returncode == 0, second.stderr[-2000:]
+    months = {
+        entry.query["from"] for entry in sandbox.request_log if entry.path == "/report/cashflow"
+    }
+    assert 2 <= len(months) <= 3  # the current month and the one or two the horizon reaches
+    years = {
+        entry.query["year"] for entry in sandbox.request_log if entry.path == "/report/absences"
+    }
+    assert years <= {str(sandbox.today.year - 1), str(sandbox.today.year)}
+    bookmark = second.last_state["bookmarks"]["report_cashflow"]["replication_key_value"]
+    assert bookmark == f"{sandbox.today:%Y-%m}-01"
