@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -25,6 +23,7 @@ from singer_sdk.streams import RESTStream
 from tap_moco import schemas
 from tap_moco.conform import apply_plan, compile_plan, format_timestamp
 from tap_moco.errors import MocoError, MocoNotFoundError, MocoPermissionError, MocoRequestError
+from tap_moco.prefetch import ordered_prefetch
 from tap_moco.progress import PageProgress
 from tap_moco.spec import SYNCED_AT, WINDOW_END, WINDOW_START, Shape, StreamSpec
 from tap_moco.windows import DateWindow, first_window_day, windows_between
@@ -142,20 +141,27 @@ class MocoStream(RESTStream[Any]):
         if spec.window is None:
             yield from self._fetch(context, {})
             return
-        for window in self._windows(context):
-            for record in self._fetch(context, window.params):
+        windows = ordered_prefetch(
+            self._windows(context),
+            lambda window: list(self._fetch(context, window.params, checkpoint=False)),
+            workers=self.settings.max_parallel_requests,
+        )
+        for window, records in windows:
+            for record in records:
                 record[WINDOW_START] = window.start.isoformat()
                 record[WINDOW_END] = window.end.isoformat()
                 yield record
             if self.is_sorted:
                 self._tap.state_writer.write_state(self.tap_state)
 
-    def _fetch(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    def _fetch(
+        self, context: Context | None, extra: Mapping[str, str], *, checkpoint: bool = True
+    ) -> Iterator[dict[str, Any]]:
         spec = self.spec
         url = self.get_url(context)
         params = {**spec.params, **extra, **self._incremental_params(context)}
         if spec.shape is Shape.LIST:
-            yield from self._paged_records(url, params, checkpoint=context is None)
+            yield from self._paged_records(url, params, checkpoint=checkpoint and context is None)
             return
         data = self._get(url, params).data
         if spec.shape is Shape.DETAIL_ITEMS:
@@ -285,7 +291,13 @@ class MocoStream(RESTStream[Any]):
         if next_url and parallel > 1 and total is not None:
             last = math.ceil(total / per_page)
             next_url = None
-            for number, page in self._concurrent_pages(url, params, range(start + 1, last + 1)):
+            pages = ordered_prefetch(
+                range(start + 1, last + 1),
+                lambda number: self._get(url, {**params, "page": str(number)}),
+                workers=parallel,
+                more=lambda page: bool(page.data),
+            )
+            for number, page in pages:
                 progress.page_done()
                 yield number, page
                 next_url = page.next_url
@@ -298,36 +310,6 @@ class MocoStream(RESTStream[Any]):
             progress.page_done()
             yield number, page
             next_url = page.next_url
-
-    def _concurrent_pages(
-        self, url: str, params: Mapping[str, str], numbers: range
-    ) -> Iterator[tuple[int, Page]]:
-        parallel = self.settings.max_parallel_requests
-        pending: deque[tuple[int, Future[Page]]] = deque()
-        todo = iter(numbers)
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=self.name) as pool:
-            try:
-                for number in todo:
-                    pending.append(
-                        (number, pool.submit(self._get, url, {**params, "page": str(number)}))
-                    )
-                    if len(pending) >= parallel:
-                        break
-                while pending:
-                    number, future = pending.popleft()
-                    page = future.result()
-                    following = next(todo, None)
-                    if following is not None and page.data:
-                        pending.append(
-                            (
-                                following,
-                                pool.submit(self._get, url, {**params, "page": str(following)}),
-                            )
-                        )
-                    yield number, page
-            finally:
-                for _, future in pending:
-                    future.cancel()
 
     # -- taggings --------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Benchmarks for tap-moco (`make bench`): figures next to their goals, never timed tests."""

@@ -1,0 +1,131 @@
+"""Running the tap, the baseline and the sandbox as separate processes, and measuring them."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "bench-key-0001"
+
+
+@dataclass
+class Measured:
+    """What one client process cost."""
+
+    wall_seconds: float
+    cpu_seconds: float
+    lines: int
+    stdout_tail: list[dict[str, Any]]
+
+
+class SandboxProcess:
+    """The sandbox in its own process, so its CPU is not counted against the client."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.sandbox", "--port", "0", "--api-key", KEY, *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def tap_config(base_url: str, **overrides: Any) -> dict[str, Any]:
+    """Tap settings for the bench: the rate limit off unless a figure needs it."""
+    return {
+        "api_key": KEY,
+        "api_url": base_url,
+        "start_date": "2015-01-01T00:00:00Z",
+        "rate_limit_requests": 10_000_000,
+        "rate_limit_window_seconds": 1,
+        **overrides,
+    }
+
+
+def catalog_for(streams: set[str] | None) -> dict[str, Any]:
+    """The discovered catalog with `streams` selected (None: the defaults)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tap_moco", "--discover"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    catalog = json.loads(out)
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == [] and streams is not None:
+                meta["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
+def run_measured(command: list[str], *, keep_tail: int = 0) -> Measured:
+    """Run `command`, count its stdout lines and charge it its own CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    lines, tail = 0, []
+    for line in process.stdout:
+        lines += 1
+        if keep_tail:
+            tail.append(line)
+            if len(tail) > keep_tail:
+                tail.pop(0)
+    if process.wait() != 0:
+        msg = f"{command[:4]} failed with exit code {process.returncode}"
+        raise RuntimeError(msg)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(wall, cpu, lines, [json.loads(line) for line in tail])
+
+
+def tap_command(
+    config: dict[str, Any], catalog: dict[str, Any], state: dict[str, Any] | None = None
+) -> list[str]:
+    """The tap's command line with its files written to a temporary directory."""
+    directory = Path(tempfile.mkdtemp(prefix="tap-moco-bench-"))
+    (directory / "config.json").write_text(json.dumps(config))
+    (directory / "catalog.json").write_text(json.dumps(catalog))
+    command = [sys.executable, "-m", "tap_moco", "--config", str(directory / "config.json")]
+    command += ["--catalog", str(directory / "catalog.json")]
+    if state is not None:
+        (directory / "state.json").write_text(json.dumps(state))
+        command += ["--state", str(directory / "state.json")]
+    return command
+
+
+def peak_rss_mib(command: list[str]) -> float:
+    """Peak resident memory of `command`, measured from a fresh intermediate process."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "quiet = subprocess.DEVNULL; "
+        "subprocess.run(sys.argv[1:], stdout=quiet, stderr=quiet, check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(out.strip()) / 1024
