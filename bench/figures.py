@@ -59,7 +59,8 @@ def cpu_per_record(scale: Scale) -> list[dict[str, Any]]:
             "activities",
         ]
         run_measured(warm)  # the sandbox renders and caches every page once
-        raw = run_measured(warm)
+        # each client runs twice and keeps its cheaper run: the machine's noise is one-sided
+        raw = min((run_measured(warm) for _ in range(2)), key=lambda m: m.cpu_seconds)
         assert raw.lines == scale.cpu_records, raw.lines
         raw_per_10k = raw.cpu_seconds / raw.lines * 10_000
         rows.append(
@@ -73,13 +74,14 @@ def cpu_per_record(scale: Scale) -> list[dict[str, Any]]:
         )
         for parallel in (1, 4):
             config = tap_config(sandbox.base_url, max_parallel_requests=parallel)
-            tap = run_measured(tap_command(config, ACTIVITIES), keep_tail=1)
+            command = tap_command(config, ACTIVITIES)
+            tap = min((run_measured(command) for _ in range(2)), key=lambda m: m.cpu_seconds)
             records = tap.lines - 3  # SCHEMA, final STATE messages and page checkpoints aside
             tap_per_10k = tap.cpu_seconds / scale.cpu_records * 10_000
             ratio = tap_per_10k / raw_per_10k
             rows.append(
                 row(
-                    f"tap-moco ({parallel} parallel): CPU vs raw loop",
+                    f"tap-moco (max_parallel_requests={parallel}): CPU vs raw loop",
                     ratio,
                     "<= 2.0x",
                     ratio <= 2.0,

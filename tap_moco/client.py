@@ -144,7 +144,7 @@ class MocoStream(RESTStream[Any]):
         windows = ordered_prefetch(
             self._windows(context),
             lambda window: list(self._fetch(context, window.params, checkpoint=False)),
-            workers=self.settings.max_parallel_requests,
+            workers=self.transport.useful_parallelism(),
         )
         for window, records in windows:
             for record in records:
@@ -287,7 +287,7 @@ class MocoStream(RESTStream[Any]):
             requests_per_second=settings.rate_limit_requests / settings.rate_limit_window_seconds,
         )
         progress.page_done()
-        parallel = self.settings.max_parallel_requests
+        parallel = self.transport.useful_parallelism()
         if next_url and parallel > 1 and total is not None:
             last = math.ceil(total / per_page)
             next_url = None

@@ -118,8 +118,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=DEFAULT_MAX_PARALLEL_REQUESTS,
         title="Parallel page requests",
         description=(
-            "Pages of one stream fetched concurrently (under the shared rate limit) once "
-            "X-Total tells how many there are; 1 fetches one page after another."
+            "At most this many pages (or report windows) of a stream in flight at once, under "
+            "the shared rate limit; the tap uses fewer when the round trip is short enough "
+            "for one at a time to reach the limit. 1 fetches one page after another."
         ),
     ),
     th.Property(

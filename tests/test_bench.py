@@ -23,7 +23,7 @@ def test_bench_reports_every_figure(tmp_path):
     assert len(figures) == 9
     for prefix in (
         "raw loop",
-        "tap-moco (1",
+        "tap-moco (max_parallel_requests=1",
         "standard plan",
         "unlimited plan",
         "whole account",

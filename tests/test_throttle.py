@@ -68,3 +68,29 @@ def test_threads_share_the_window() -> None:
 def test_shared_limiter_is_one_per_account_and_limit() -> None:
     assert shared_limiter("a", 10, 1.0) is shared_limiter("a", 10, 1.0)
     assert shared_limiter("a", 10, 1.0) is not shared_limiter("b", 10, 1.0)
+
+
+def test_parallelism_follows_round_trip_and_rate() -> None:
+    from tap_moco.settings import resolve_settings
+    from tap_moco.transport import MocoTransport
+
+    def transport(rate: int, window: float) -> MocoTransport:
+        settings = resolve_settings(
+            {
+                "api_key": "k",
+                "domain": "acme",
+                "rate_limit_requests": rate,
+                "rate_limit_window_seconds": window,
+                "max_parallel_requests": 4,
+            }
+        )
+        return MocoTransport(settings, SlidingWindowLimiter(rate, window), user_agent="t")
+
+    unlimited, standard, unbounded = transport(1200, 120), transport(120, 120), transport(10**6, 1)
+    for each in (unlimited, standard, unbounded):
+        each.round_trip_seconds = 0.25
+    assert unlimited.useful_parallelism() == 3  # 0.25 s x 10/s
+    assert standard.useful_parallelism() == 1  # one at a time already reaches 1/s
+    assert unbounded.useful_parallelism() == 4  # capped by max_parallel_requests
+    unbounded.round_trip_seconds = 0.003
+    assert unbounded.useful_parallelism() == 1  # a local round trip: threads only cost CPU
