@@ -43,7 +43,9 @@ def _replication(spec: StreamSpec) -> str:
     if spec.replication_key is None:
         return "FULL_TABLE"
     note = ""
-    if spec.synthetic_replication_key:
+    if spec.synthetic_replication_key and not spec.updated_after:
+        note = " (run start: one snapshot per run)"
+    elif spec.synthetic_replication_key:
         note = " (run start; MOCO filters but sends no `updated_at`)"
     elif spec.window:
         note = " (windows, recent ones re-read)"

@@ -8,11 +8,14 @@ SPECS = (
     windowed(
         "fixed_costs", "/account/fixed_costs", window=Window.YEAR, primary_keys=("id", WINDOW_START)
     ),
-    # One object per account (default rates, per task and per user): a snapshot, no key.
-    full_table(
-        "hourly_rates",
-        "/account/hourly_rates",
-        primary_keys=(),
+    # One object per account (default rates, per task and per user): a snapshot per run,
+    # keyed by the run's start so that a warehouse keeps the history of rates.
+    StreamSpec(
+        name="hourly_rates",
+        path="/account/hourly_rates",
+        primary_keys=(SYNCED_AT,),
+        replication_key=SYNCED_AT,
+        updated_after=False,
         shape=Shape.OBJECT,
         params={"include_archived_users": "true"},
     ),
