@@ -11,7 +11,6 @@ from typing import Any
 from bench.harness import (
     KEY,
     SandboxProcess,
-    catalog_for,
     peak_rss_mib,
     run_measured,
     tap_command,
@@ -19,6 +18,7 @@ from bench.harness import (
 )
 from tap_moco.streams import STREAM_SPECS
 from tests.sandbox import Sandbox, SandboxConfig
+from tests.tap_runner import catalog_selecting
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ SCALES = {
     "tiny": Scale("tiny", 3_000, (3, 3.0), (10, 1.0), (100, 1.0), (1_000, 5_000)),
     "full": Scale("full", 100_000, (10, 10.0), (50, 5.0), (50, 5.0), (10_000, 200_000)),
 }
-ACTIVITIES = catalog_for({"activities"})
+ACTIVITIES = catalog_selecting({"activities"})
 LATENCY = 0.25
 
 
@@ -108,15 +108,15 @@ def _bound_run(
         )
         if streams is None:  # the whole account: two years of report windows
             settings["start_date"] = f"{sandbox.today.year - 1}-01-01T00:00:00Z"
-        catalog = ACTIVITIES if streams else catalog_for(None)
+        catalog = ACTIVITIES if streams else catalog_selecting(None)
         started = time.perf_counter()
         run_measured(tap_command(settings, catalog))
         elapsed = time.perf_counter() - started
         log = sandbox.request_log
+        busiest = sandbox.busiest_window(window)
     requests = len(log)
     bound = requests * window / requests_per_window
     too_many = sum(1 for entry in log if entry.status == 429)
-    busiest = _max_in_window(sorted(entry.time for entry in log), window)
     ratio = elapsed / bound
     return row(
         f"{label} ({requests_per_window / window:g}/s): elapsed / bound",
@@ -158,7 +158,7 @@ def request_counts(scale: Scale) -> list[dict[str, Any]]:  # noqa: ARG001
             and spec.window is None
             and spec.shape.value == "list"
         ]
-        catalog = catalog_for({spec.name for spec in lists})
+        catalog = catalog_selecting({spec.name for spec in lists})
         first = run_measured(tap_command(settings, catalog), keep_tail=1)
         state = first.stdout_tail[-1]["value"]
         since = {"updated_after": f"{min(sandbox.years) - 1}-12-31T23:59:59Z"}
@@ -217,15 +217,6 @@ def memory(scale: Scale) -> list[dict[str, Any]]:
             large_mib=round(peaks[1], 1),
         )
     ]
-
-
-def _max_in_window(times: list[float], window: float) -> int:
-    best, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 FIGURES = {

@@ -59,23 +59,6 @@ def tap_config(base_url: str, **overrides: Any) -> dict[str, Any]:
     }
 
 
-def catalog_for(streams: set[str] | None) -> dict[str, Any]:
-    """The discovered catalog with `streams` selected (None: the defaults)."""
-    out = subprocess.run(
-        [sys.executable, "-m", "tap_moco", "--discover"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    catalog = json.loads(out)
-    for entry in catalog["streams"]:
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == [] and streams is not None:
-                meta["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
-
-
 def run_measured(command: list[str], *, keep_tail: int = 0) -> Measured:
     """Run `command`, count its stdout lines and charge it its own CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -485,6 +485,16 @@ class Sandbox:
         """Every request so far (a copy)."""
         return self.app.log_snapshot()
 
+    def busiest_window(self, seconds: float) -> int:
+        """The most requests that arrived within any `seconds` (for rate-limit audits)."""
+        times = sorted(entry.time for entry in self.request_log)
+        best, start = 0, 0
+        for end, moment in enumerate(times):
+            while moment - times[start] >= seconds:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
     def reset_log(self) -> None:
         """Forget logged requests and rate-limit windows."""
         self.app.reset_log()
