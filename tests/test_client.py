@@ -42,3 +42,29 @@ def test_sample_config_is_valid_for_the_sandbox():
     settings = resolve_settings(config)
     assert settings.base_url == "http://127.0.0.1:8765/api/v1"
     assert config["api_key"] == "sandbox"  # the sandbox command line's key
+
+
+def _connection_test(config):
+    from tests.tap_runner import run_tap
+
+    return run_tap(config, extra_args=("--test",))
+
+
+def test_connection_test_names_the_cause(sandbox, sandbox_factory):
+    ok = _connection_test(base_config(sandbox.base_url))
+    assert ok.returncode == 0
+    assert "Connection OK" in ok.stderr
+    assert [entry.path for entry in sandbox.request_log][-1] == "/session"
+
+    bad_key = _connection_test(base_config(sandbox.base_url, api_key="wrong-key-123"))
+    assert bad_key.returncode != 0
+    assert len(bad_key.error_lines()) == 1 and "'api_key'" in bad_key.error_lines()[0]
+
+    unknown = sandbox_factory(unknown_subdomain=True)
+    no_account = _connection_test(base_config(unknown.base_url))
+    assert no_account.returncode != 0
+    assert len(no_account.error_lines()) == 1 and "'domain'" in no_account.error_lines()[0]
+
+    offline = _connection_test(base_config("http://127.0.0.1:9/api/v1", retry_backoff_seconds=0.01))
+    assert offline.returncode != 0
+    assert len(offline.error_lines()) == 1 and "Cannot reach MOCO" in offline.error_lines()[0]
