@@ -16,9 +16,9 @@ from bench.harness import (
     tap_command,
     tap_config,
 )
+from sandbox import Sandbox, SandboxConfig
+from sandbox.runner import catalog_selecting
 from tap_moco.streams import STREAM_SPECS
-from tests.sandbox import Sandbox, SandboxConfig
-from tests.tap_runner import catalog_selecting
 
 
 @dataclass(frozen=True)

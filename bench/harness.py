@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from sandbox import runner
+from sandbox.runner import base_config
+
+ROOT = runner.ROOT
 KEY = "bench-key-0001"
 
 
@@ -31,7 +34,7 @@ class SandboxProcess:
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.sandbox", "--port", "0", "--api-key", KEY, *args],
+            [sys.executable, "-m", "sandbox", "--port", "0", "--api-key", KEY, *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -48,15 +51,8 @@ class SandboxProcess:
 
 
 def tap_config(base_url: str, **overrides: Any) -> dict[str, Any]:
-    """Tap settings for the bench: the rate limit off unless a figure needs it."""
-    return {
-        "api_key": KEY,
-        "api_url": base_url,
-        "start_date": "2015-01-01T00:00:00Z",
-        "rate_limit_requests": 10_000_000,
-        "rate_limit_window_seconds": 1,
-        **overrides,
-    }
+    """Tap settings for the bench: the suite's, with the bench key and no rate limit."""
+    return base_config(base_url, **{"api_key": KEY, "rate_limit_requests": 10_000_000, **overrides})
 
 
 def run_measured(command: list[str], *, keep_tail: int = 0) -> Measured:
@@ -84,16 +80,9 @@ def run_measured(command: list[str], *, keep_tail: int = 0) -> Measured:
 def tap_command(
     config: dict[str, Any], catalog: dict[str, Any], state: dict[str, Any] | None = None
 ) -> list[str]:
-    """The tap's command line with its files written to a temporary directory."""
+    """The tap's command line, its files in a fresh temporary directory."""
     directory = Path(tempfile.mkdtemp(prefix="tap-moco-bench-"))
-    (directory / "config.json").write_text(json.dumps(config))
-    (directory / "catalog.json").write_text(json.dumps(catalog))
-    command = [sys.executable, "-m", "tap_moco", "--config", str(directory / "config.json")]
-    command += ["--catalog", str(directory / "catalog.json")]
-    if state is not None:
-        (directory / "state.json").write_text(json.dumps(state))
-        command += ["--state", str(directory / "state.json")]
-    return command
+    return runner.tap_command(config, directory, catalog=catalog, state=state)
 
 
 def peak_rss_mib(command: list[str]) -> float:

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 
+from sandbox import Sandbox, SandboxConfig  # noqa: E402
+from sandbox.expected import expected_keys  # noqa: E402
 from tap_moco.streams import STREAM_SPECS  # noqa: E402
-from tests.expected import expected_keys  # noqa: E402
-from tests.sandbox import Sandbox, SandboxConfig  # noqa: E402
 
 DATABASE = ROOT / "output" / "moco.duckdb"
 START = dt.date(2021, 1, 1)  # the sandbox environment's start_date in meltano.yml

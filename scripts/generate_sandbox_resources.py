@@ -1,4 +1,4 @@
-"""Generate `tests/sandbox/resources.json`, the resource catalogue the MOCO sandbox serves.
+"""Generate `sandbox/resources.json`, the resource catalogue the MOCO sandbox serves.
 
 The sandbox must run from a fresh clone, where the team's reference material
 (`resources.json`, `openapi.json` of MOCO's API) is not available. This script trims that
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SOURCE = Path("/work/shared/moco-api")
-DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "sandbox" / "resources.json"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "sandbox" / "resources.json"
 
 DETAIL_ENDPOINTS = {"invoices": "/invoices/{id}", "offers": "/offers/{id}"}
 """Resources whose single-record GET adds fields (an `items` array among them)."""
@@ -176,7 +176,7 @@ def trim_resource(name: str, resource: dict[str, Any], openapi: dict[str, Any]) 
 
 
 def build(source: Path) -> dict[str, Any]:
-    """The complete catalogue written to `tests/sandbox/resources.json`."""
+    """The complete catalogue written to `sandbox/resources.json`."""
     resources = load_json(source / "resources.json")
     openapi = load_json(source / "openapi.json")
     return {

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.sandbox import Sandbox, SandboxConfig
-from tests.tap_runner import SECRET_KEY
+from sandbox import Sandbox, SandboxConfig
+from sandbox.runner import SECRET_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

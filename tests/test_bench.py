@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.tap_runner import ROOT
+from sandbox.runner import ROOT
 
 
 def test_bench_reports_every_figure(tmp_path):

@@ -8,9 +8,9 @@ import sys
 
 import yaml
 
+from sandbox.runner import ROOT, discovered_catalog
 from tap_moco.settings import CONFIG_SCHEMA
 from tap_moco.streams import STREAM_SPECS
-from tests.tap_runner import ROOT, discovered_catalog
 
 MELTANO_KINDS = {
     "string": "string",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
+from sandbox.runner import ROOT, base_config
 from tap_moco.settings import resolve_settings
 from tap_moco.tap import TapMoco
-from tests.tap_runner import ROOT, base_config
 
 
 def make_tap(sandbox, **overrides) -> TapMoco:
@@ -45,7 +45,7 @@ def test_sample_config_is_valid_for_the_sandbox():
 
 
 def _connection_test(config):
-    from tests.tap_runner import run_tap
+    from sandbox.runner import run_tap
 
     return run_tap(config, extra_args=("--test",))
 

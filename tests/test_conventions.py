@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from tests.tap_runner import ROOT, base_config, run_tap
+from sandbox.runner import ROOT, base_config, run_tap
 
 
 def test_stream_maps_on_a_moco_stream(sandbox):

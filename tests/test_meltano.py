@@ -21,9 +21,9 @@ import duckdb
 import pytest
 import yaml
 
+from sandbox.expected import expected_keys
+from sandbox.runner import ROOT, SECRET_KEY
 from tap_moco.streams import STREAM_SPECS
-from tests.expected import expected_keys
-from tests.tap_runner import ROOT, SECRET_KEY
 
 MELTANO = os.environ.get("MELTANO_BIN")
 if not MELTANO and not os.environ.get("CI"):

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tap_moco.streams import SPECS_BY_NAME
-from tests.bad_server import BadServer, CannedAnswer
-from tests.sandbox import FAULT_KINDS
-from tests.tap_runner import (
+from sandbox import FAULT_KINDS
+from sandbox.bad_server import BadServer, CannedAnswer
+from sandbox.runner import (
     ROOT,
     SECRET_KEY,
     base_config,
@@ -22,6 +21,7 @@ from tests.tap_runner import (
     discovered_catalog,
     run_tap,
 )
+from tap_moco.streams import SPECS_BY_NAME
 
 FAST_RETRIES = {"retry_backoff_seconds": 0.05, "request_timeout": 1, "max_tries": 12}
 

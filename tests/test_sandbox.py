@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.sandbox import FAULT_KINDS, Sandbox
-from tests.sandbox.catalog import load_catalog
-from tests.sandbox.validate import record_problems
-from tests.tap_runner import SECRET_KEY
+from sandbox import FAULT_KINDS, Sandbox
+from sandbox.catalog import load_catalog
+from sandbox.runner import SECRET_KEY
+from sandbox.validate import record_problems
 
 AUTH = {"Authorization": f"Token token={SECRET_KEY}"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -617,7 +617,7 @@ def test_command_line_prints_base_url_and_stops_on_sigterm() -> None:
         [
             sys.executable,
             "-m",
-            "tests.sandbox",
+            "sandbox",
             "--port",
             "0",
             "--seed",
@@ -645,6 +645,6 @@ def test_command_line_prints_base_url_and_stops_on_sigterm() -> None:
 
 
 def test_generated_catalogue_is_committed_and_readable() -> None:
-    catalogue = json.loads((ROOT / "tests" / "sandbox" / "resources.json").read_text("utf-8"))
+    catalogue = json.loads((ROOT / "sandbox" / "resources.json").read_text("utf-8"))
     assert set(catalogue["resources"]) == set(load_catalog())
     assert "items" in catalogue["resources"]["invoices"]["detail_fields"]

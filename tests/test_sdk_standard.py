@@ -6,10 +6,10 @@ import atexit
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from sandbox import Sandbox, SandboxConfig
+from sandbox.runner import SECRET_KEY, base_config, catalog_selecting
 from tap_moco.streams import STREAM_SPECS
 from tap_moco.tap import TapMoco
-from tests.sandbox import Sandbox, SandboxConfig
-from tests.tap_runner import SECRET_KEY, base_config, catalog_selecting
 
 # The generated test class needs its config when this module is imported, so this module
 # runs its own sandbox for the session instead of using a fixture.

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
+from sandbox.runner import base_config, run_tap
 from tap_moco.streams import SPECS_BY_NAME, STREAM_SPECS
-from tests.tap_runner import base_config, run_tap
 
 ALL = {spec.name for spec in STREAM_SPECS}
 # a selected child that changes independently of its parent makes the parent full-table

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from tests.tap_runner import SECRET_KEY, base_config, run_tap
+from sandbox.runner import SECRET_KEY, base_config, run_tap
 
 CORE = {"users", "companies", "contacts", "projects", "project_tasks", "activities", "invoices"}
 INCREMENTAL_CORE = ("users", "companies", "contacts", "projects", "activities", "invoices")

@@ -13,7 +13,7 @@ from tap_moco.streams import SPECS_BY_NAME
 from tap_moco.windows import windows_between
 
 if TYPE_CHECKING:
-    from tests.sandbox import Sandbox
+    from sandbox import Sandbox
 
 
 def expected_keys(sandbox: Sandbox, stream: str, start: dt.date) -> set[tuple[Any, ...]]:

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tests.sandbox.config import SandboxConfig
+    from sandbox.config import SandboxConfig
 
 HTML_ERRORS = {
     500: "Internal Server Error",

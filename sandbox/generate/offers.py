@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.sandbox.generate.world import (
+from sandbox.generate.world import (
     World,
     project_company,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     PROJECT_KINDS,
     Ref,
     iso_z,

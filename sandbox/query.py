@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.values import parse_type
+from sandbox.values import parse_type
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from tests.sandbox.catalog import Resource
+    from sandbox.catalog import Resource
 
     Predicate = Callable[[dict[str, Any]], bool]
 

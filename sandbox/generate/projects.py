@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.sandbox.generate.reference import (
+from sandbox.generate.reference import (
     EXPENSE_TITLES,
 )
-from tests.sandbox.generate.world import (
+from sandbox.generate.world import (
     World,
     project_company,
     project_dates,
     raw_ref,
     shorten,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     COLORS,
     PROJECT_KINDS,
     TASK_NAMES,

@@ -1,4 +1,4 @@
-"""Run the MOCO sandbox from a shell: `python -m tests.sandbox --port 8765`.
+"""Run the MOCO sandbox from a shell: `python -m sandbox --port 8765`.
 
 Prints the base URL on one line (so scripts can read it) and serves until SIGTERM/SIGINT.
 """
@@ -12,8 +12,8 @@ import sys
 import threading
 from typing import Any
 
-from tests.sandbox.config import FAULT_KINDS, SandboxConfig, parse_rate_limit
-from tests.sandbox.server import Sandbox
+from sandbox.config import FAULT_KINDS, SandboxConfig, parse_rate_limit
+from sandbox.server import Sandbox
 
 
 def parse_counts(items: list[str]) -> dict[str, int]:
@@ -27,7 +27,7 @@ def parse_counts(items: list[str]) -> dict[str, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options mirroring `SandboxConfig`."""
-    parser = argparse.ArgumentParser(prog="python -m tests.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--port", type=int, default=8765, help="TCP port (0 = a free port)")
     parser.add_argument("--seed", type=int, default=42, help="data and fault seed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.generate.reference import (
+from sandbox.generate.reference import (
     CUSTOM_PROPERTY_DEFS,
     DEAL_CATEGORIES,
     EXPENSE_TITLES,
@@ -19,7 +19,7 @@ from tests.sandbox.generate.reference import (
     VAT_PURCHASES,
     VAT_SALES,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     COLORS,
     PROJECT_KINDS,
     TASK_NAMES,
@@ -29,7 +29,7 @@ from tests.sandbox.values import (
 )
 
 if TYPE_CHECKING:
-    from tests.sandbox.generate.world import (
+    from sandbox.generate.world import (
         World,
     )
 

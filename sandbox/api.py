@@ -11,17 +11,17 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.catalog import TAGGING_ENTITIES, Resource
-from tests.sandbox.computed import Computed, NotFoundError
-from tests.sandbox.generate import CONFORM_ORDER, World, make_one
-from tests.sandbox.query import Page, QueryError, select
-from tests.sandbox.store import Store, dumps, public
-from tests.sandbox.values import Ref
+from sandbox.catalog import TAGGING_ENTITIES, Resource
+from sandbox.computed import Computed, NotFoundError
+from sandbox.generate import CONFORM_ORDER, World, make_one
+from sandbox.query import Page, QueryError, select
+from sandbox.store import Store, dumps, public
+from sandbox.values import Ref
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tests.sandbox.config import SandboxConfig
+    from sandbox.config import SandboxConfig
 
 JSON = "application/json; charset=utf-8"
 

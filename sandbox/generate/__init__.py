@@ -11,27 +11,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.generate.activities import build_activities, make_activity
-from tests.sandbox.generate.collaboration import (
+from sandbox.generate.activities import build_activities, make_activity
+from sandbox.generate.collaboration import (
     build_collaboration,
     make_approval,
     make_comment,
     make_todo,
 )
-from tests.sandbox.generate.crm import build_crm, make_company, make_contact, make_deal
-from tests.sandbox.generate.invoicing import (
+from sandbox.generate.crm import build_crm, make_company, make_contact, make_deal
+from sandbox.generate.invoicing import (
     build_invoicing,
     make_invoice,
     make_invoice_attachment,
 )
-from tests.sandbox.generate.offers import (
+from sandbox.generate.offers import (
     build_offers,
     make_customer_approval,
     make_offer,
     make_offer_attachment,
     make_offer_confirmation,
 )
-from tests.sandbox.generate.people import (
+from sandbox.generate.people import (
     build_people,
     make_absence_request,
     make_presence,
@@ -40,7 +40,7 @@ from tests.sandbox.generate.people import (
     make_user_employment,
     make_work_time_adjustment,
 )
-from tests.sandbox.generate.projects import (
+from sandbox.generate.projects import (
     build_projects,
     make_payment_schedule,
     make_planning_entry,
@@ -51,14 +51,14 @@ from tests.sandbox.generate.projects import (
     make_project_task,
     make_recurring_expense,
 )
-from tests.sandbox.generate.purchases import build_purchases, make_purchase, make_receipt
-from tests.sandbox.generate.settings import build_settings, make_fixed_cost
-from tests.sandbox.generate.world import DEFAULT_COUNTS, FIXED_COUNTS, World
+from sandbox.generate.purchases import build_purchases, make_purchase, make_receipt
+from sandbox.generate.settings import build_settings, make_fixed_cost
+from sandbox.generate.world import DEFAULT_COUNTS, FIXED_COUNTS, World
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tests.sandbox.store import Store
+    from sandbox.store import Store
 
 __all__ = ["CONFORM_ORDER", "DEFAULT_COUNTS", "FIXED_COUNTS", "World", "make_one", "populate"]
 

@@ -1,18 +1,18 @@
 """A local HTTP server that behaves like MOCO's REST API v1, for tests and demos.
 
 Usage:
-    from tests.sandbox import Sandbox, SandboxConfig
+    from sandbox import Sandbox, SandboxConfig
 
     with Sandbox(SandboxConfig(seed=7, rate_limit=(120, 120))) as sb:
         requests.get(f"{sb.base_url}/projects", headers={"Authorization": "Token token=sandbox"})
         sb.expected("projects")
 
-Or from a shell: `python -m tests.sandbox --port 8765`.
+Or from a shell: `python -m sandbox --port 8765`.
 """
 
-from tests.sandbox.config import CHANGE_KINDS, FAULT_KINDS, SandboxConfig, parse_rate_limit
-from tests.sandbox.server import LogEntry, Sandbox
-from tests.sandbox.store import Mutation
+from sandbox.config import CHANGE_KINDS, FAULT_KINDS, SandboxConfig, parse_rate_limit
+from sandbox.server import LogEntry, Sandbox
+from sandbox.store import Mutation
 
 __all__ = [
     "CHANGE_KINDS",

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from tests.sandbox.values import parse_type
+from sandbox.values import parse_type
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -12,14 +12,14 @@ import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.catalog import TAGGING_ENTITIES
-from tests.sandbox.query import QueryError, int_set, parse_bool, parse_date, parse_int, str_set
-from tests.sandbox.values import money
+from sandbox.catalog import TAGGING_ENTITIES
+from sandbox.query import QueryError, int_set, parse_bool, parse_date, parse_int, str_set
+from sandbox.values import money
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tests.sandbox.store import Store
+    from sandbox.store import Store
 
 Row = dict[str, Any]
 

@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.catalog import Resource, load_catalog
-from tests.sandbox.values import (
+from sandbox.catalog import Resource, load_catalog
+from sandbox.values import (
     TIMESTAMP_FIELDS,
     Ref,
     RefPicker,
@@ -29,7 +29,7 @@ from tests.sandbox.values import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tests.sandbox.config import SandboxConfig
+    from sandbox.config import SandboxConfig
 
 HISTORY_DAYS = 3 * 365 + 1
 """The generated history covers about three years ending today."""
@@ -88,7 +88,7 @@ class Store:
     """All record tables plus the machinery to render, serialise and mutate them."""
 
     def __init__(self, config: SandboxConfig) -> None:
-        """Prepare empty tables; `tests.sandbox.generate.populate` fills them."""
+        """Prepare empty tables; `sandbox.generate.populate` fills them."""
         self.config = config
         self.catalog: dict[str, Resource] = load_catalog()
         self.rng = random.Random(config.seed)

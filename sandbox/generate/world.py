@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.generate.reference import TAGS
-from tests.sandbox.values import ACTIVITY_TEXTS, TASK_NAMES, Ref, money
+from sandbox.generate.reference import TAGS
+from sandbox.values import ACTIVITY_TEXTS, TASK_NAMES, Ref, money
 
 if TYPE_CHECKING:
-    from tests.sandbox.store import Store
+    from sandbox.store import Store
 
 DEFAULT_COUNTS = {
     "users": 25,

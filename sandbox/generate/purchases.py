@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.generate.invoicing import make_bookkeeping_export
-from tests.sandbox.generate.reference import (
+from sandbox.generate.invoicing import make_bookkeeping_export
+from sandbox.generate.reference import (
     PURCHASE_TITLES,
     RECEIPT_TITLES,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     Ref,
     money,
 )
 
 if TYPE_CHECKING:
-    from tests.sandbox.generate.world import (
+    from sandbox.generate.world import (
         World,
     )
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.sandbox.generate.reference import (
+from sandbox.generate.reference import (
     CUSTOM_PROPERTY_DEFS,
 )
-from tests.sandbox.generate.world import (
+from sandbox.generate.world import (
     World,
     shorten,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     PROJECT_KINDS,
     Ref,
     iso_z,

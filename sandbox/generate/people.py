@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.generate.reference import (
+from sandbox.generate.reference import (
     ABSENCES,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     Ref,
     iso_z,
     refs_uuid,
 )
 
 if TYPE_CHECKING:
-    from tests.sandbox.generate.world import (
+    from sandbox.generate.world import (
         World,
     )
 

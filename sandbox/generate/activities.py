@@ -6,12 +6,12 @@ import bisect
 import datetime as dt
 from typing import Any
 
-from tests.sandbox.generate.world import (
+from sandbox.generate.world import (
     World,
     project_company,
     project_dates,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     ACTIVITY_TEXTS,
     Ref,
     iso_variant,

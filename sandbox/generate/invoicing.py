@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.generate.world import (
+from sandbox.generate.world import (
     World,
     last_day_of_month,
     project_company,
     project_dates,
     raw_ref,
 )
-from tests.sandbox.values import (
+from sandbox.values import (
     Ref,
     money,
 )

@@ -20,11 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.sandbox.api import Answer, Api, Route, message
-from tests.sandbox.config import SandboxConfig
-from tests.sandbox.faults import MAINTENANCE_PAGE, Chance, FaultInjector, RateLimiter, error_page
-from tests.sandbox.generate import populate
-from tests.sandbox.store import Mutation, Store
+from sandbox.api import Answer, Api, Route, message
+from sandbox.config import SandboxConfig
+from sandbox.faults import MAINTENANCE_PAGE, Chance, FaultInjector, RateLimiter, error_page
+from sandbox.generate import populate
+from sandbox.store import Mutation, Store
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

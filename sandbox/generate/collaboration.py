@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from tests.sandbox.values import (
+from sandbox.values import (
     Ref,
     iso_z,
 )
 
 if TYPE_CHECKING:
-    from tests.sandbox.generate.world import (
+    from sandbox.generate.world import (
         World,
     )
 

@@ -1,4 +1,8 @@
-"""Run the real `tap-moco` command line and read its Singer output."""
+"""Run the real `tap-moco` command line and read its Singer output.
+
+The one tap-running helper: the suite runs the tap through `run_tap`, `make demo` and the
+bench build the same command with `tap_command` and the same settings with `base_config`.
+"""
 
 from __future__ import annotations
 
@@ -94,6 +98,29 @@ def catalog_selecting(streams: set[str] | None) -> dict[str, Any]:
     return catalog
 
 
+def tap_command(
+    config: dict[str, Any],
+    directory: Path,
+    *,
+    catalog: dict[str, Any] | None = None,
+    state: dict[str, Any] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> list[str]:
+    """The tap's command line, its config, catalog and state written to `directory`."""
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    args = [sys.executable, "-m", "tap_moco", "--config", str(config_path)]
+    if catalog is not None:
+        catalog_path = directory / "catalog.json"
+        catalog_path.write_text(json.dumps(catalog))
+        args += ["--catalog", str(catalog_path)]
+    if state is not None:
+        state_path = directory / "state.json"
+        state_path.write_text(json.dumps(state))
+        args += ["--state", str(state_path)]
+    return [*args, *extra_args]
+
+
 def run_tap(
     config: dict[str, Any],
     *,
@@ -103,30 +130,17 @@ def run_tap(
     extra_args: tuple[str, ...] = (),
     timeout: float = 600,
 ) -> TapRun:
+    if catalog is None and streams is not None:
+        catalog = catalog_selecting(streams)
     with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        config_path = directory / "config.json"
-        config_path.write_text(json.dumps(config))
-        args = [sys.executable, "-m", "tap_moco", "--config", str(config_path)]
-        if catalog is None and streams is not None:
-            catalog = catalog_selecting(streams)
-        if catalog is not None:
-            catalog_path = directory / "catalog.json"
-            catalog_path.write_text(json.dumps(catalog))
-            args += ["--catalog", str(catalog_path)]
-        if state is not None:
-            state_path = directory / "state.json"
-            state_path.write_text(json.dumps(state))
-            args += ["--state", str(state_path)]
-        args += list(extra_args)
+        args = tap_command(config, Path(tmp), catalog=catalog, state=state, extra_args=extra_args)
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     run = TapRun(proc.returncode, proc.stdout, proc.stderr)
     assert_no_secret(run, config)
-    if proc.returncode == 0:
+    try:
         run.messages = parse_messages(proc.stdout)
-    else:
-        try:
-            run.messages = parse_messages(proc.stdout)
-        except json.JSONDecodeError:
-            run.messages = []
+    except json.JSONDecodeError:
+        if proc.returncode == 0:
+            raise
+        run.messages = []
     return run
