@@ -5,8 +5,11 @@ PY := $(VENV)/bin/python
 MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
 MELTANO_VERSION := 4.4.1
+PYTHON_VERSIONS := 3.10 3.11 3.12 3.13
+MAIN_PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+MATRIX_OTHERS = $(filter-out $(MAIN_PYTHON_VERSION),$(PYTHON_VERSIONS))
 
-.PHONY: install install-meltano test lint demo bench schemas catalog clean
+.PHONY: install install-meltano test lint demo bench schemas catalog clean matrix plugin-settings
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +32,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# `make test` adds the matrix for the Pythons other than the main venv's (which ran everything).
 test: install install-meltano lint
 	MELTANO_BIN=$(abspath $(MELTANO)) $(VENV)/bin/pytest
+	PYTHON_VERSIONS="$(MATRIX_OTHERS)" scripts/python_matrix.sh
 
 demo: install install-meltano
 	MELTANO_BIN=$(abspath $(MELTANO)) $(PY) scripts/demo.py
@@ -38,11 +43,21 @@ demo: install install-meltano
 bench: install
 	$(PY) -m bench
 
+# MOCO's OpenAPI document is not in this repository: `make schemas OPENAPI=/path/openapi.json`
+# (without OPENAPI the generator looks for ../shared/moco-api/openapi.json and says where to get it).
 schemas: install
-	$(PY) scripts/generate_schemas.py
+	$(PY) scripts/generate_schemas.py $(if $(OPENAPI),--openapi $(OPENAPI))
 
 catalog: install
 	$(VENV)/bin/tap-moco --discover > catalog.json
 
+# The settings lists of the Hub definition and meltano.yml, from `tap-moco --about`.
+plugin-settings: install
+	$(PY) scripts/plugin_settings.py
+
+# The fast subset of the suite on Python 3.10 to 3.13, one venv each in .venv-matrix/.
+matrix:
+	PYTHON_VERSIONS="$(PYTHON_VERSIONS)" scripts/python_matrix.sh
+
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano output *.duckdb
+	rm -rf $(VENV) $(MELTANO_VENV) .venv-matrix .meltano output *.duckdb dist

@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any
 
-from sandbox.config import FAULT_KINDS, SandboxConfig, parse_rate_limit
+from sandbox.config import FAULT_KINDS, SandboxConfig, parse_rate_limits
 from sandbox.server import Sandbox
 
 
@@ -37,7 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--today", type=dt.date.fromisoformat, help="end of history (date)")
     parser.add_argument("--api-key", default="sandbox", help="accepted API key")
-    parser.add_argument("--rate-limit", type=parse_rate_limit, help="N/W, e.g. 120/120")
+    parser.add_argument(
+        "--rate-limit", type=parse_rate_limits, help="N/W windows, e.g. 15/15,120/120"
+    )
+    parser.add_argument(
+        "--arrival-jitter",
+        type=float,
+        default=0.0,
+        metavar="J",
+        help="delay each arrival by a seeded random 0..J seconds before counting it",
+    )
     parser.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of a fault")
@@ -63,6 +72,7 @@ def config_from(args: argparse.Namespace) -> SandboxConfig:
         "today": args.today,
         "api_key": args.api_key,
         "rate_limit": args.rate_limit,
+        "arrival_jitter": args.arrival_jitter,
         "retry_after": args.retry_after,
         "latency": args.latency,
         "fault_rate": args.fault_rate,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.catalog import TAGGING_ENTITIES, Resource
 from sandbox.computed import Computed, NotFoundError
+from sandbox.docs_shapes import DocsShaper
 from sandbox.generate import CONFORM_ORDER, World, make_one
 from sandbox.query import Page, QueryError, select
 from sandbox.store import Store, dumps, public
@@ -134,6 +135,7 @@ class Api:
         self.router = Router(self.catalog)
         self.computed = Computed(store)
         self._cache: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        self._docs: DocsShaper | None = None
 
     # --- answering -----------------------------------------------------------------------
 
@@ -144,8 +146,8 @@ class Api:
                 if route.kind == "list":
                     return self._list(route, params, base, path)
                 if route.kind == "detail":
-                    return Answer(200, dumps(self.detail(route)))
-                return Answer(200, dumps(self.single(route, params)))
+                    return Answer(200, dumps(self.shaped(route, self.detail(route))))
+                return Answer(200, dumps(self.shaped(route, self.single(route, params))))
             except NotFoundError:
                 return message(404, NOT_FOUND)
             except QueryError as error:
@@ -158,6 +160,8 @@ class Api:
         chunk = page.slice(rows)
         if route.resource.response == "strings":
             body = dumps(chunk)
+        elif self.config.answer_shape == "docs":
+            body = dumps([self.shaped(route, public(row)) for row in chunk])
         else:
             body = self.store.array_json(chunk)
         headers = [
@@ -168,6 +172,14 @@ class Api:
         if page.has_next(len(rows)):
             headers.append(("Link", f'<{base}{path}?page={page.page + 1}>; rel="next"'))
         return Answer(200, body, headers=headers, is_list=True)
+
+    def shaped(self, route: Route, record: Any) -> Any:
+        """`record` as the docs' examples show it when `answer_shape` is `docs`."""
+        if self.config.answer_shape != "docs":
+            return record
+        if self._docs is None:
+            self._docs = DocsShaper()
+        return self._docs(route.resource.name, record)
 
     def normalized(self, resource: Resource, params: dict[str, str]) -> dict[str, str]:
         """Parameters with MOCO's defaults applied (the current year for year windows)."""

@@ -15,8 +15,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import datetime as dt
 
+    from sandbox.hostile import PageFault
+
 FAULT_KINDS = ("429", "500", "502", "503", "504", "close", "truncate", "stall", "html200")
 """Every fault the sandbox can inject."""
+
+ANSWER_SHAPES = ("openapi", "docs")
+"""How records are shaped: as MOCO's OpenAPI document types them, or as its docs show them."""
 
 CHANGE_KINDS = ("create", "update", "delete")
 """Concurrent changes the sandbox can inject into list requests."""
@@ -29,6 +34,29 @@ def parse_rate_limit(text: str) -> tuple[int, float]:
         msg = f"rate limit must look like N/W (requests/seconds), got {text!r}"
         raise ValueError(msg)
     return int(match.group(1)), float(match.group(2))
+
+
+RateLimit = tuple[tuple[int, float], ...]
+"""Rate-limit windows `((N, W), ...)`: a request is admitted only if every window has room."""
+
+
+def parse_rate_limits(text: str) -> RateLimit:
+    """Parse comma-separated `N/W` windows, e.g. `15/15,120/120`."""
+    return tuple(parse_rate_limit(part) for part in text.split(","))
+
+
+def normalize_rate_limit(value: object) -> RateLimit | None:
+    """Windows from `"N/W,..."`, `(N, W)` or `((N, W), ...)`; None = no limit."""
+    if value is None or value == () or value == "":
+        return None
+    if isinstance(value, str):
+        return parse_rate_limits(value)
+    if not isinstance(value, (tuple, list)):
+        msg = f"rate_limit must be 'N/W,...', (N, W) or ((N, W), ...), got {value!r}"
+        raise ValueError(msg)
+    if len(value) == 2 and not isinstance(value[0], (tuple, list)):  # a single (N, W)
+        return ((int(value[0]), float(value[1])),)
+    return tuple((int(n), float(w)) for n, w in value)
 
 
 @dataclass
@@ -48,7 +76,11 @@ class SandboxConfig:
         api_key: the key MOCO accepts (`Token token=KEY` or `Bearer KEY`).
         extra_api_keys: further accepted keys (each has its own rate-limit window).
         unknown_subdomain: answer every request 401 "Subdomain does not exist.".
-        rate_limit: `(N, W)` = at most N admitted requests per W seconds per key.
+        rate_limit: windows `((N, W), ...)`: at most N admitted requests per W seconds per
+            key in every window, counted on arrival as MOCO does; `(N, W)`, `"N/W"` and
+            `"15/15,120/120"` are accepted too.
+        arrival_jitter: delay each request's arrival by a seeded random 0..J seconds before
+            it is counted and answered (a network's varying one-way delay).
         retry_after: send a `Retry-After` header on rate-limit 429s (MOCO sends none).
         forbidden_paths: path patterns answering 403: a concrete path, a template such
             as `/invoices/{invoice_id}/timesheet`, or a prefix ending in `*`.
@@ -60,6 +92,14 @@ class SandboxConfig:
         change_rate: probability that a list request first mutates the listed resource.
         change_kinds: mutations to choose from (see `CHANGE_KINDS`).
         archived_share: share of companies, projects and users that are archived.
+        answer_shape: `openapi` (records as MOCO's OpenAPI document types them) or `docs`
+            (as MOCO's docs examples show them: string ids and amounts, compact objects;
+            `sandbox.docs_shapes`).
+        page_faults: targeted faults on one page of one list (`sandbox.hostile.PageFault`:
+            403/404/5xx, short reads, lying `Link`s, trickles, stalls, bad items), each
+            once or persistently; checked in order, the first match with tries left wins.
+        churn_every: every N-th list answer first creates, updates and deletes a record
+            of the listed resource (the delete on a page already served); 0 = off.
     """
 
     host: str = "127.0.0.1"
@@ -71,7 +111,8 @@ class SandboxConfig:
     api_key: str = "sandbox"
     extra_api_keys: tuple[str, ...] = ()
     unknown_subdomain: bool = False
-    rate_limit: tuple[int, float] | None = None
+    rate_limit: RateLimit | None = None
+    arrival_jitter: float = 0.0
     retry_after: bool = False
     forbidden_paths: frozenset[str] | set[str] = frozenset()
     latency: float = 0.0
@@ -82,14 +123,16 @@ class SandboxConfig:
     change_rate: float = 0.0
     change_kinds: tuple[str, ...] = CHANGE_KINDS
     archived_share: float = 0.1
+    answer_shape: str = "openapi"
+    page_faults: tuple[PageFault, ...] = ()
+    churn_every: int = 0
     _lock: threading.RLock = field(
         default_factory=threading.RLock, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
         """Accept `"N/W"` strings for the rate limit and validate fault/change kinds."""
-        if isinstance(self.rate_limit, str):
-            self.rate_limit = parse_rate_limit(self.rate_limit)
+        self.rate_limit = normalize_rate_limit(self.rate_limit)
         self._validate()
 
     def _validate(self) -> None:
@@ -98,9 +141,17 @@ class SandboxConfig:
         if unknown:
             msg = f"unknown fault kinds {sorted(unknown)}; choose from {FAULT_KINDS}"
             raise ValueError(msg)
+        from sandbox.hostile import PageFault  # hostile imports the API, which needs config
+
+        if not all(isinstance(fault, PageFault) for fault in self.page_faults):
+            msg = "page_faults must hold sandbox.hostile.PageFault objects"
+            raise ValueError(msg)
         unknown = set(self.change_kinds) - set(CHANGE_KINDS)
         if unknown:
             msg = f"unknown change kinds {sorted(unknown)}; choose from {CHANGE_KINDS}"
+            raise ValueError(msg)
+        if self.answer_shape not in ANSWER_SHAPES:
+            msg = f"unknown answer_shape {self.answer_shape!r}; choose from {ANSWER_SHAPES}"
             raise ValueError(msg)
 
     def update(self, **changes: Any) -> None:
@@ -110,8 +161,10 @@ class SandboxConfig:
         if unknown:
             msg = f"unknown SandboxConfig fields: {sorted(unknown)}"
             raise TypeError(msg)
-        if isinstance(changes.get("rate_limit"), str):
-            changes["rate_limit"] = parse_rate_limit(changes["rate_limit"])
+        if "rate_limit" in changes:
+            changes["rate_limit"] = normalize_rate_limit(changes["rate_limit"])
+        if "page_faults" in changes:
+            changes["page_faults"] = tuple(changes["page_faults"])
         if "forbidden_paths" in changes:
             changes["forbidden_paths"] = frozenset(changes["forbidden_paths"])
         with self._lock:

@@ -1,7 +1,8 @@
 """Rate limiting and fault injection: the unpleasant parts of talking to a real API.
 
-MOCO allows 120 requests per 2 minutes (1200 on the unlimited plan) and answers 429 with
-`{"message": "Too many requests"}` and no `Retry-After`. Gateways in front of any SaaS
+MOCO counts requests on arrival, in windows (15 per 15 s and 120 per 2 minutes; 1200 per
+2 minutes on the unlimited plan), and answers 429 with `{"message": "Too many requests"}`
+and no `Retry-After`. Gateways in front of any SaaS
 also produce 5xx HTML pages, dropped connections, truncated bodies, stalls and HTML
 maintenance pages with status 200. The tap must survive all of them; these classes let
 tests produce each one on demand, reproducibly (seeded).
@@ -9,14 +10,17 @@ tests produce each one on demand, reproducibly (seeded).
 
 from __future__ import annotations
 
+import bisect
 import collections
 import random
 import threading
 import time
 from typing import TYPE_CHECKING
 
+from sandbox.config import normalize_rate_limit
+
 if TYPE_CHECKING:
-    from sandbox.config import SandboxConfig
+    from sandbox.config import RateLimit, SandboxConfig
 
 HTML_ERRORS = {
     500: "Internal Server Error",
@@ -43,34 +47,63 @@ def error_page(status: int) -> bytes:
 
 
 class RateLimiter:
-    """A sliding window per API key that counts admitted requests only."""
+    """Sliding windows per API key that count admitted requests, on arrival, as MOCO does.
+
+    A request is admitted only if every window has room; it then counts in all of them.
+    """
 
     def __init__(self) -> None:
         """Start with empty windows."""
         self._lock = threading.Lock()
-        self._windows: dict[str, collections.deque[float]] = collections.defaultdict(
-            collections.deque
-        )
+        self._admitted: dict[str, list[float]] = collections.defaultdict(list)
 
-    def admit(self, key: str, limit: tuple[int, float] | None) -> float | None:
-        """Admit a request (None) or return the seconds until the window has room again."""
+    def admit(self, key: str, limit: RateLimit | tuple[int, float] | None) -> float | None:
+        """Admit a request (None) or return the seconds until every window has room again."""
         if not limit:
             return None
-        count, seconds = limit
+        windows = normalize_rate_limit(limit)
+        if windows is None:
+            return None
         now = time.monotonic()
+        longest = max(seconds for _, seconds in windows)
         with self._lock:
-            window = self._windows[key]
-            while window and window[0] <= now - seconds:
-                window.popleft()
-            if len(window) >= count:
-                return max(window[0] + seconds - now, 0.0)
-            window.append(now)
+            admitted = self._admitted[key]
+            del admitted[: bisect.bisect_right(admitted, now - longest)]
+            wait = 0.0
+            for count, seconds in windows:
+                first = bisect.bisect_right(admitted, now - seconds)
+                excess = len(admitted) - first - count
+                if excess >= 0:
+                    wait = max(wait, admitted[first + excess] + seconds - now)
+            if wait > 0:
+                return wait
+            admitted.append(now)
             return None
 
     def reset(self) -> None:
         """Forget all windows (a test starting fresh)."""
         with self._lock:
-            self._windows.clear()
+            self._admitted.clear()
+
+
+class ArrivalJitter:
+    """A seeded random one-way delay of 0..J seconds before a request is counted.
+
+    A client stamps its sends; the server counts arrivals. Different network delays pull
+    two sends exactly one window apart closer together on arrival: this reproduces that.
+    """
+
+    def __init__(self, seed: int) -> None:
+        """Seed the generator so a run meets the same delays again."""
+        self._rng = random.Random(seed * 7919 + 17)
+        self._lock = threading.Lock()
+
+    def delay(self, most: float) -> float:
+        """A delay uniform in 0..`most` seconds (0.0 when `most` is 0)."""
+        if most <= 0:
+            return 0.0
+        with self._lock:
+            return self._rng.uniform(0.0, most)
 
 
 class Chance:

@@ -22,8 +22,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.api import Answer, Api, Route, message
 from sandbox.config import SandboxConfig
-from sandbox.faults import MAINTENANCE_PAGE, Chance, FaultInjector, RateLimiter, error_page
+from sandbox.faults import (
+    MAINTENANCE_PAGE,
+    ArrivalJitter,
+    Chance,
+    FaultInjector,
+    RateLimiter,
+    error_page,
+)
 from sandbox.generate import populate
+from sandbox.hostile import Hostility
 from sandbox.store import Mutation, Store
 
 if TYPE_CHECKING:
@@ -54,6 +62,8 @@ class LogEntry:
         status: status sent, or None when the connection was closed without an answer.
         fault: the injected fault kind, or None.
         key: the API key presented (None if absent or malformed).
+        finished: `time.monotonic()` when the answer was sent (intervals that overlap prove
+            that requests were in flight at the same time).
     """
 
     time: float
@@ -63,6 +73,7 @@ class LogEntry:
     status: int | None
     fault: str | None
     key: str | None = None
+    finished: float | None = None
 
 
 def parse_query(query: str) -> dict[str, str]:
@@ -103,7 +114,9 @@ class SandboxApp:
         self.world = populate(self.store)
         self.api = Api(self.store, self.world, config)
         self.limiter = RateLimiter()
+        self.jitter = ArrivalJitter(config.seed)
         self.faults = FaultInjector(config)
+        self.hostile = Hostility(self)
         self.changes = Chance(config.seed * 104729 + 3)
         self.stopping = threading.Event()
         self.base_url = ""
@@ -181,6 +194,9 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         """Run the checks, then answer, inject a fault, or drop the connection."""
         app = self.server.app
+        delay = app.jitter.delay(app.config.arrival_jitter)
+        if delay:  # the request "arrives" only now: counted, logged and answered from here
+            app.stopping.wait(delay)
         arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         if length:
@@ -197,7 +213,8 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:  # a sandbox bug must show up as a 500, not as a dropped connection
             traceback.print_exc()
             status, fault = self._send(message(500, "Sandbox error")), None
-        app.log(LogEntry(arrived, method, sub or path, query, status, fault, key))
+        finished = time.monotonic()
+        app.log(LogEntry(arrived, method, sub or path, query, status, fault, key, finished))
 
     def _key(self) -> str | None:
         """The presented key (accepted or not), for the log."""
@@ -231,6 +248,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(message(404, "Not found")), None
         if method != "GET":
             return self._send(message(405, "Method not allowed (the sandbox is read-only)")), None
+        hostile = app.hostile.intercept(self, route, sub or "", query)
+        if hostile is not None:
+            return hostile
         fault = app.faults.decide(is_list=route.is_list)
         if fault is not None and fault not in ("truncate", "stall"):
             return self._fault(fault, config), fault

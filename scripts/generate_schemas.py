@@ -7,10 +7,19 @@ record fields come from `resources.json` (the same resources as data, inventory 
 also adds the fields that only MOCO's markdown docs show (e.g. `custom_properties.updated_at`).
 
 Conversion, Singer-flavoured: every property is nullable except primary keys and parent ids;
-only `date`/`date-time` formats and string enums (plus `null`) survive; `allOf` is merged;
-`oneOf`/`anyOf` become one shape (object properties united, numbers preferred over the
-decimal strings MOCO sometimes sends); free-form objects such as `custom_properties` stay
-open. Output is `json.dumps(indent=2)` in OpenAPI field order, so it is deterministic.
+only `date`/`date-time` formats survive, and no enums (a status MOCO adds next month must not
+become invalid); `allOf` is merged; `oneOf`/`anyOf` become one shape (object properties
+united, numbers preferred over the decimal strings MOCO sometimes sends), except that a
+reference offered compact or full (`projects.customer`: `{id, name}`, or a whole company with
+`include_company=true`, which the tap never sends) is typed compact; free-form objects such
+as `custom_properties` stay open. Every string field named `*_date` or `*_on` is a `date`
+(MOCO sends days there, whatever OpenAPI says). Every nested reference object (an object
+property with an `id`) gets a flat `<name>_id` column beside it unless the record has one,
+so warehouse joins need no JSON functions; the tap stamps it from `<name>.id`. Output is
+`json.dumps(indent=2)` in OpenAPI field order, so it is deterministic.
+
+MOCO's OpenAPI document is not in this repository: pass a dereferenced JSON copy with
+`--openapi` (`make schemas OPENAPI=path`), with the inventory's `resources.json` next to it.
 
 Usage:
     python scripts/generate_schemas.py [--openapi FILE] [--resources FILE] [--out DIR]
@@ -48,6 +57,12 @@ Schema = dict[str, Any]
 DEFAULT_OPENAPI = REPO_ROOT.parent / "shared" / "moco-api" / "openapi.json"
 DEFAULT_OUT = REPO_ROOT / "tap_moco" / "schemas"
 RESOURCES_NAME = "resources.json"
+MISSING_SOURCES = (
+    "MOCO's OpenAPI document is not part of this repository. Pass a dereferenced JSON copy\n"
+    "of it (MOCO publishes the YAML at https://docs.mocoapp.com/api/docs/v1.yaml) with\n"
+    "`make schemas OPENAPI=/path/openapi.json` or `--openapi`, and the inventory's\n"
+    f"{RESOURCES_NAME} next to it (or `--resources`). The committed schemas need neither."
+)
 
 SCALARS = ("integer", "number", "boolean", "string")
 """OpenAPI scalar types, kept as they are."""
@@ -178,27 +193,30 @@ class Converter:
             return out
         if node.get("format") in KEPT_FORMATS:
             out["format"] = node["format"]
-        enum = node.get("enum")
-        if enum and all(isinstance(value, str) for value in enum):
-            out["enum"] = [*enum, None]
         return out
+
+    def _combine_objects(self, options: Sequence[Schema], path: str) -> Schema:
+        """Object alternatives: the compact shape of a reference, else properties united."""
+        if any("properties" not in option for option in options):
+            return open_object()
+        compact = compact_reference(options)
+        if compact is not None:
+            self.notes.add(self.stream, f"{path}: compact reference {list(compact['properties'])}")
+            return compact
+        props: dict[str, Schema] = {}
+        for option in options:
+            for name, prop in option["properties"].items():
+                props[name] = (
+                    self._combine([props[name], prop], f"{path}.{name}") if name in props else prop
+                )
+        return {"type": ["object", "null"], "properties": props}
 
     def _combine(self, options: Sequence[Schema], path: str) -> Schema:
         """One schema accepting what `oneOf`/`anyOf` alternatives describe."""
         if all(option == options[0] for option in options):
             return options[0]
         if all("object" in _types_of(option) for option in options):
-            if any("properties" not in option for option in options):
-                return open_object()
-            props: dict[str, Schema] = {}
-            for option in options:
-                for name, prop in option["properties"].items():
-                    props[name] = (
-                        self._combine([props[name], prop], f"{path}.{name}")
-                        if name in props
-                        else prop
-                    )
-            return {"type": ["object", "null"], "properties": props}
+            return self._combine_objects(options, path)
         types = {t for option in options for t in _types_of(option) if t != "null"}
         if len(types) == 1:
             only = types.pop()
@@ -219,6 +237,48 @@ class Converter:
         if len(ordered) > 1:
             self.notes.add(self.stream, f"{path}: kept alternatives {ordered}")
         return {"type": [*ordered, "null"]}
+
+
+def compact_reference(options: Sequence[Schema]) -> Schema | None:
+    """The compact one of a reference's shapes: has `id`, and its properties are in all others."""
+    shapes = sorted(options, key=lambda option: len(option["properties"]))
+    smallest = shapes[0]
+    names = set(smallest["properties"])
+    if "id" not in names or len(names) == len(shapes[-1]["properties"]):
+        return None
+    if all(names <= set(option["properties"]) for option in shapes):
+        return smallest
+    return None
+
+
+DATE_SUFFIXES = ("_date", "_on")
+"""String fields whose name ends so hold a day (`finish_date`, `archived_on`)."""
+
+
+def dates_are_dates(props: dict[str, Schema]) -> None:
+    """Give every string `*_date`/`*_on` property, at any depth, the `date` format."""
+    for name, prop in props.items():
+        node = prop
+        while "items" in node:
+            node = node["items"]
+        if "properties" in node:
+            dates_are_dates(node["properties"])
+        if name.endswith(DATE_SUFFIXES) and "string" in _types_of(node):
+            node["format"] = "date"
+
+
+def reference_id_columns(props: dict[str, Schema]) -> dict[str, Schema]:
+    """`props` with a flat `<name>_id` beside every nested reference object lacking one."""
+    out: dict[str, Schema] = {}
+    for name, prop in props.items():
+        out[name] = prop
+        nested_id = prop.get("properties", {}).get("id")
+        flat = f"{name}_id"
+        if nested_id is None or flat in props or "object" not in _types_of(prop):
+            continue
+        kinds = [t for t in _types_of(nested_id) if t != "null"] or ["integer"]
+        out[flat] = {"type": [*kinds, "null"]}
+    return out
 
 
 # --- resources.json notation -> OpenAPI-ish nodes ----------------------------------------
@@ -355,6 +415,8 @@ def non_null(schema: Schema) -> Schema:
 def stream_schema(spec: StreamSpec, sources: Sources, notes: Notes) -> Schema:
     """The full Singer schema of one stream: payload, then the properties the tap stamps."""
     props = payload_properties(spec, sources, notes)
+    dates_are_dates(props)
+    props = reference_id_columns(props)
     for name, extra in spec.extra_properties().items():
         if name in props:
             notes.add(spec.name, f"stamped property {name!r} replaces the payload field")
@@ -461,7 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     resources_path: Path = args.resources or args.openapi.parent / RESOURCES_NAME
     for path in (args.openapi, resources_path):
         if not path.is_file():
-            print(f"error: {path} not found", file=sys.stderr)
+            print(f"error: {path} not found.\n{MISSING_SOURCES}", file=sys.stderr)
             return 2
     sources = Sources(load_json(args.openapi), load_json(resources_path))
     notes = Notes()

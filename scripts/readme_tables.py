@@ -40,16 +40,12 @@ def _cost(spec: StreamSpec) -> str:
 
 
 def _replication(spec: StreamSpec) -> str:
-    if spec.replication_key is None:
-        return "FULL_TABLE"
-    note = ""
-    if spec.synthetic_replication_key and not spec.updated_after:
-        note = " (run start: one snapshot per run)"
-    elif spec.synthetic_replication_key:
-        note = " (run start; MOCO filters but sends no `updated_at`)"
-    elif spec.window:
-        note = " (windows, recent ones re-read)"
-    return f"INCREMENTAL on `{spec.replication_key}`{note}"
+    text = spec.replication.summary
+    if spec.reference:
+        text += "; whole on a first run"
+    elif spec.window and spec.replication.filters_by_change:
+        text += "; per year window"
+    return text
 
 
 def streams_table() -> str:

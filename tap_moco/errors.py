@@ -1,7 +1,8 @@
 """Errors that explain themselves: each names the stream, the status and what to check.
 
-No message ever carries the API key: it travels only in the Authorization header, and
-MOCO's own message is quoted at most 200 characters long.
+No message ever carries the API key: it travels only in the Authorization header, and a
+server's message is quoted at most 200 characters long with every secret redacted (a proxy
+that echoes our request headers cannot make the tap print the key).
 """
 
 from __future__ import annotations
@@ -9,14 +10,22 @@ from __future__ import annotations
 MAX_QUOTED = 200
 
 
-def quote_moco_message(body: object) -> str:
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with every secret (of 4 characters or more) replaced."""
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def quote_moco_message(body: object, secrets: tuple[str, ...] = ()) -> str:
     """MOCO's error text from a JSON body (`{"message": ...}` or a list of errors)."""
     if isinstance(body, dict):
         message = body.get("message") or body.get("error") or body.get("errors") or body
     else:
         message = body
     text = message if isinstance(message, str) else repr(message)
-    text = " ".join(text.split())
+    text = redact(" ".join(text.split()), secrets)
     return text[:MAX_QUOTED]
 
 
@@ -26,6 +35,10 @@ class MocoError(Exception):
 
 class MocoAuthError(MocoError):
     """401: the key or the account subdomain is wrong. Always fatal."""
+
+
+class MocoConnectionError(MocoError):
+    """The host never answered (DNS, refused, TLS): fatal at once, no back-off."""
 
 
 class MocoPermissionError(MocoError):
@@ -40,7 +53,7 @@ class MocoPermissionError(MocoError):
 
 
 class MocoNotFoundError(MocoError):
-    """404: the record or endpoint is gone (a parent deleted mid-run)."""
+    """404: a module not enabled for the account, or a record gone mid-run."""
 
 
 class MocoRequestError(MocoError):
@@ -51,8 +64,16 @@ class MocoRetriesExhaustedError(MocoError):
     """A transient fault (429, 5xx, timeout, broken body) outlasted every try."""
 
 
-class MocoUnsafeLinkError(MocoError):
-    """A `Link` header pointed to another host; nothing is sent there."""
+class MocoPaginationError(MocoError):
+    """MOCO's pages disagree with themselves (`Link`, `X-Total`, records): never trusted."""
+
+
+class MocoStreamIncompleteError(MocoError):
+    """A stream ended before it was completely read; its bookmark was kept."""
+
+
+class MocoStateError(MocoError):
+    """The state given to the tap cannot be used; the message names the key."""
 
 
 class RetriableError(Exception):

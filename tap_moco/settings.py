@@ -1,14 +1,27 @@
-"""Settings: the public configuration interface and its validation.
+"""Settings: the public configuration interface, its one source of truth and its validation.
 
-The JSON schema tells Meltano and `--about` what exists; `resolve_settings` checks what a
-schema cannot (a single DNS label, loopback-only `http://`) and turns every problem into
-one line that names the setting, before any request is made.
+`CONFIG_SCHEMA` declares every setting with its default and its bounds (`minimum`, `maximum`,
+`enum`, `pattern`); it tells Meltano and `--about` what exists, and `resolve_settings` reads
+the same defaults and bounds from it instead of repeating them. `resolve_settings` also
+checks what a schema cannot (a single DNS label, loopback-only `http://`, the rate-limit
+windows) and turns every problem into one line that names the setting, before any request
+is made. The rest of the tap reads settings only through `Settings`.
+
+Rate limits. MOCO's API documentation, as handed to this project, says 15 requests per 15 s;
+today's says 120 per 2 minutes, 1200 on the unlimited plan. Both can hold at once (a burst
+limit and a sustained one), so the `standard` plan enforces both windows. The `unlimited`
+plan enforces 1200 per 120 s and a burst window of 150 per 15 s: the same 10 requests per
+second measured over the documented 15 s burst window, the scaling the standard plan shows
+(15 per 15 s is its 120 per 120 s over 15 s). It costs nothing over a sync (the sustained
+rate is unchanged) and never fires more than 150 requests at once into a gateway that also
+counts short windows. An account whose limits differ sets `rate_limits`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,19 +30,24 @@ from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
+from tap_moco import __version__
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 MAX_PER_PAGE = 100
-DEFAULT_RATE_LIMIT_REQUESTS = 120
-DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 120
-DEFAULT_REQUEST_TIMEOUT = 60
-DEFAULT_MAX_TRIES = 10
-DEFAULT_MAX_PARALLEL_REQUESTS = 4
-DEFAULT_RETRY_BACKOFF_SECONDS = 1.0
-DEFAULT_REPORT_LOOKBACK_DAYS = 90
 MOCO_HOST_SUFFIX = ".mocoapp.com"
 
+Windows = tuple[tuple[int, float], ...]
+
+PLAN_LIMITS: dict[str, Windows] = {
+    "standard": ((15, 15.0), (120, 120.0)),
+    "unlimited": ((150, 15.0), (1200, 120.0)),
+}
+"""Rate-limit windows `(requests, seconds)` per MOCO plan (see the module docstring)."""
+
+_WINDOW = r"\s*\d+\s*/\s*\d+(?:\.\d+)?\s*"
+RATE_LIMITS_PATTERN = rf"^{_WINDOW}(?:,{_WINDOW})*$"
 _DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -66,46 +84,70 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "per_page",
-        th.IntegerType,
+        th.IntegerType(minimum=1, maximum=MAX_PER_PAGE),
         default=MAX_PER_PAGE,
         title="Page size",
         description="Records per page, 1 to 100 (MOCO's maximum).",
     ),
     th.Property(
         "request_timeout",
-        th.NumberType,
-        default=DEFAULT_REQUEST_TIMEOUT,
+        th.NumberType(exclusive_minimum=0),
+        default=60,
         title="Request timeout",
         description="Seconds to wait for one HTTP response before retrying.",
     ),
     th.Property(
-        "rate_limit_requests",
-        th.IntegerType,
-        default=DEFAULT_RATE_LIMIT_REQUESTS,
-        title="Rate limit: requests",
+        "moco_plan",
+        th.StringType(allowed_values=list(PLAN_LIMITS)),
+        default="standard",
+        title="MOCO plan",
         description=(
-            "Never more than this many requests in any window. MOCO allows 120 per 2 "
-            "minutes; set 1200 on the unlimited plan."
+            "Selects the rate limits: `standard` = 15 requests per 15 s and 120 per 120 s "
+            "(both documented by MOCO); `unlimited` = 1200 per 120 s with a burst limit of "
+            "150 per 15 s (the same 10/s over MOCO's 15 s burst window)."
+        ),
+    ),
+    th.Property(
+        "rate_limits",
+        th.StringType(pattern=RATE_LIMITS_PATTERN),
+        title="Rate limits",
+        description=(
+            "Explicit rate-limit windows, overriding `moco_plan`: comma-separated "
+            "`requests/seconds`, e.g. `15/15,120/120`. Every window is enforced at once; a "
+            "request's slot frees one window after its response arrived, so MOCO, which "
+            "counts on arrival, never sees more."
+        ),
+    ),
+    th.Property(
+        "rate_limit_requests",
+        th.IntegerType(minimum=1, maximum=10_000_000),
+        title="Rate limit: requests (deprecated)",
+        description=(
+            "Deprecated, use `moco_plan` or `rate_limits`. Replaces the plan's 120 s window "
+            "with this many requests per `rate_limit_window_seconds`; the 15 s burst window "
+            "is scaled to the same rate (dropped if the window is 15 s or shorter)."
         ),
     ),
     th.Property(
         "rate_limit_window_seconds",
-        th.NumberType,
-        default=DEFAULT_RATE_LIMIT_WINDOW_SECONDS,
-        title="Rate limit: window (s)",
-        description="Length of the sliding rate-limit window in seconds (MOCO: 120).",
+        th.NumberType(exclusive_minimum=0),
+        title="Rate limit: window (s) (deprecated)",
+        description=(
+            "Deprecated, use `moco_plan` or `rate_limits`. The window length for "
+            "`rate_limit_requests` (default: the plan's 120 s)."
+        ),
     ),
     th.Property(
         "max_tries",
-        th.IntegerType,
-        default=DEFAULT_MAX_TRIES,
+        th.IntegerType(minimum=1, maximum=100),
+        default=10,
         title="Max tries",
         description="Attempts per request on 429, 5xx, timeouts and broken answers.",
     ),
     th.Property(
         "retry_backoff_seconds",
-        th.NumberType,
-        default=DEFAULT_RETRY_BACKOFF_SECONDS,
+        th.NumberType(exclusive_minimum=0),
+        default=1.0,
         title="Retry back-off (s)",
         description=(
             "Wait before the first retry of a failed request; it doubles on every further try "
@@ -114,8 +156,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_parallel_requests",
-        th.IntegerType,
-        default=DEFAULT_MAX_PARALLEL_REQUESTS,
+        th.IntegerType(minimum=1, maximum=32),
+        default=4,
         title="Parallel page requests",
         description=(
             "At most this many pages (or report windows) of a stream in flight at once, under "
@@ -125,8 +167,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "report_lookback_days",
-        th.IntegerType,
-        default=DEFAULT_REPORT_LOOKBACK_DAYS,
+        th.IntegerType(minimum=0, maximum=3660),
+        default=90,
         title="Report look-back (days)",
         description=(
             "Report windows overlapping the last N days are re-read on every run, "
@@ -142,7 +184,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "impersonate_user_id",
-        th.IntegerType,
+        th.IntegerType(minimum=1),
         title="Impersonate user id",
         description="Send `X-IMPERSONATE-USER-ID` to act as this user (staff keys only).",
     ),
@@ -150,7 +192,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         "user_agent",
         th.StringType,
         title="User agent",
-        description="User-Agent header sent to MOCO.",
+        description="User-Agent header sent to MOCO (default: `tap-moco/<version>`).",
     ),
     th.Property(
         "activate_version_streams",
@@ -174,27 +216,111 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Validated settings with defaults applied."""
+    """Validated settings with defaults applied.
+
+    `rate_limits` holds the `(requests, seconds)` windows the limiter enforces, whichever
+    of `moco_plan`, `rate_limits` or the deprecated pair chose them.
+    """
 
     api_key: str
     base_url: str
     start_date: dt.datetime | None
     per_page: int
     request_timeout: float
-    rate_limit_requests: int
-    rate_limit_window_seconds: float
+    moco_plan: str
+    rate_limits: Windows
     max_tries: int
     retry_backoff_seconds: float
     max_parallel_requests: int
     report_lookback_days: int
     strict_mode: bool
     impersonate_user_id: int | None
+    user_agent: str
     activate_version_streams: tuple[str, ...]
+    emit_activate_version_messages: bool
 
     @property
     def host(self) -> str:
         """The only host the API key is ever sent to."""
         return urlsplit(self.base_url).netloc
+
+
+def _property(name: str) -> Mapping[str, Any]:
+    properties: Mapping[str, Mapping[str, Any]] = CONFIG_SCHEMA["properties"]
+    return properties[name]
+
+
+def _raw(config: Mapping[str, Any], name: str) -> Any:
+    """The configured value, or the schema's default (None when there is neither)."""
+    value = config.get(name)
+    return _property(name).get("default") if value is None else value
+
+
+def _check_bounds(name: str, value: float) -> None:
+    """Apply the schema's `minimum`/`maximum`/`exclusiveMinimum` to `value`."""
+    prop = _property(name)
+    low, high = prop.get("minimum"), prop.get("maximum")
+    if low is not None and high is not None and not low <= value <= high:
+        raise SettingsError(name, f"must be between {low} and {high}, got {value}")
+    if low is not None and value < low:
+        raise SettingsError(name, f"must be at least {low}, got {value}")
+    if high is not None and value > high:
+        raise SettingsError(name, f"must be at most {high}, got {value}")
+    above = prop.get("exclusiveMinimum")
+    if above is not None and not value > above:
+        raise SettingsError(name, f"must be greater than {above}, got {value}")
+
+
+def _optional_int(config: Mapping[str, Any], name: str) -> int | None:
+    value = _raw(config, name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingsError(name, f"expected a whole number, got {value!r}")
+    _check_bounds(name, value)
+    return value
+
+
+def _int(config: Mapping[str, Any], name: str) -> int:
+    value = _optional_int(config, name)
+    if value is None:  # only for a schema without a default: a programming error
+        raise SettingsError(name, "required")
+    return value
+
+
+def _optional_number(config: Mapping[str, Any], name: str) -> float | None:
+    value = _raw(config, name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise SettingsError(name, f"expected a number of seconds, got {value!r}")
+    _check_bounds(name, float(value))
+    return float(value)
+
+
+def _number(config: Mapping[str, Any], name: str) -> float:
+    value = _optional_number(config, name)
+    if value is None:
+        raise SettingsError(name, "required")
+    return value
+
+
+def _bool(config: Mapping[str, Any], name: str) -> bool:
+    declared = name in CONFIG_SCHEMA["properties"]
+    value = _raw(config, name) if declared else config.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise SettingsError(name, f"expected true or false, got {value!r}")
+    return value
+
+
+def _choice(config: Mapping[str, Any], name: str) -> str:
+    value = _raw(config, name)
+    options = _property(name)["enum"]
+    if value not in options:
+        raise SettingsError(name, f"expected one of {', '.join(options)}, got {value!r}")
+    return str(value)
 
 
 def _is_loopback(host: str) -> bool:
@@ -233,28 +359,6 @@ def _base_url_from_api_url(raw: Any) -> str:
     return raw.strip().rstrip("/")
 
 
-def _int_in_range(config: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = config.get(name, default)
-    if value is None:
-        value = default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SettingsError(name, f"expected a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise SettingsError(name, f"must be between {low} and {high}, got {value}")
-    return value
-
-
-def _positive_number(config: Mapping[str, Any], name: str, default: float) -> float:
-    value = config.get(name, default)
-    if value is None:
-        value = default
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise SettingsError(name, f"expected a number of seconds, got {value!r}")
-    if value <= 0:
-        raise SettingsError(name, f"must be greater than 0, got {value}")
-    return float(value)
-
-
 def _start_date(raw: Any) -> dt.datetime | None:
     if raw in (None, ""):
         return None
@@ -279,6 +383,65 @@ def _api_key(raw: Any) -> str:
     return raw.strip()
 
 
+def _user_agent(raw: Any) -> str:
+    if raw in (None, ""):
+        return f"tap-moco/{__version__}"
+    if not isinstance(raw, str) or not raw.isprintable():
+        raise SettingsError("user_agent", "expected one line of printable text")
+    return raw.strip()
+
+
+def parse_rate_limits(text: str) -> Windows:
+    """`"15/15,120/120"` into `((15, 15.0), (120, 120.0))`; ValueError says what is wrong."""
+    if not re.fullmatch(RATE_LIMITS_PATTERN.removeprefix("^").removesuffix("$"), text):
+        msg = f"expected comma-separated requests/seconds such as '15/15,120/120', got {text!r}"
+        raise ValueError(msg)
+    windows = []
+    for item in text.split(","):
+        requests, _, seconds = item.partition("/")
+        window = int(requests), float(seconds)
+        if window[0] < 1 or window[1] <= 0:
+            msg = f"a window needs at least 1 request and over 0 seconds, got {item.strip()!r}"
+            raise ValueError(msg)
+        windows.append(window)
+    return tuple(windows)
+
+
+def _rate_limits(config: Mapping[str, Any], plan: str) -> Windows:
+    """The windows from `rate_limits`, else the plan's, with the deprecated pair applied."""
+    requests = _optional_int(config, "rate_limit_requests")
+    seconds = _optional_number(config, "rate_limit_window_seconds")
+    explicit = config.get("rate_limits")
+    if explicit not in (None, ""):
+        if requests is not None or seconds is not None:
+            raise SettingsError(
+                "rate_limits",
+                "set either 'rate_limits' or the deprecated 'rate_limit_requests'/"
+                "'rate_limit_window_seconds', not both",
+            )
+        if not isinstance(explicit, str):
+            raise SettingsError("rate_limits", "expected a string such as '15/15,120/120'")
+        try:
+            return parse_rate_limits(explicit)
+        except ValueError as exc:
+            raise SettingsError("rate_limits", str(exc)) from None
+    burst, sustained = PLAN_LIMITS[plan]
+    if requests is None and seconds is None:
+        return (burst, sustained)
+    window = (requests or sustained[0], seconds or sustained[1])
+    if window[1] <= burst[1]:
+        return (window,)
+    scaled = max(1, math.floor(window[0] * burst[1] / window[1]))
+    return ((scaled, burst[1]), window)
+
+
+def _activate_version_streams(raw: Any) -> tuple[str, ...]:
+    streams = raw or ()
+    if not isinstance(streams, (list, tuple)) or not all(isinstance(s, str) for s in streams):
+        raise SettingsError("activate_version_streams", "expected a list of stream names")
+    return tuple(streams)
+
+
 def resolve_settings(config: Mapping[str, Any]) -> Settings:
     """Validate `config` and apply defaults; raise `SettingsError` on the first problem."""
     api_key = _api_key(config.get("api_key"))
@@ -286,37 +449,23 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
         base_url = _base_url_from_api_url(config["api_url"])
     else:
         base_url = _base_url_from_domain(config.get("domain"))
-    impersonate = config.get("impersonate_user_id")
-    if impersonate is not None and (
-        isinstance(impersonate, bool) or not isinstance(impersonate, int) or impersonate <= 0
-    ):
-        raise SettingsError("impersonate_user_id", f"expected a MOCO user id, got {impersonate!r}")
-    streams = config.get("activate_version_streams") or ()
-    if not isinstance(streams, (list, tuple)) or not all(isinstance(s, str) for s in streams):
-        raise SettingsError("activate_version_streams", "expected a list of stream names")
+    plan = _choice(config, "moco_plan")
     return Settings(
         api_key=api_key,
         base_url=base_url,
         start_date=_start_date(config.get("start_date")),
-        per_page=_int_in_range(config, "per_page", MAX_PER_PAGE, 1, MAX_PER_PAGE),
-        request_timeout=_positive_number(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT),
-        rate_limit_requests=_int_in_range(
-            config, "rate_limit_requests", DEFAULT_RATE_LIMIT_REQUESTS, 1, 10_000_000
-        ),
-        rate_limit_window_seconds=_positive_number(
-            config, "rate_limit_window_seconds", DEFAULT_RATE_LIMIT_WINDOW_SECONDS
-        ),
-        max_tries=_int_in_range(config, "max_tries", DEFAULT_MAX_TRIES, 1, 100),
-        retry_backoff_seconds=_positive_number(
-            config, "retry_backoff_seconds", DEFAULT_RETRY_BACKOFF_SECONDS
-        ),
-        max_parallel_requests=_int_in_range(
-            config, "max_parallel_requests", DEFAULT_MAX_PARALLEL_REQUESTS, 1, 32
-        ),
-        report_lookback_days=_int_in_range(
-            config, "report_lookback_days", DEFAULT_REPORT_LOOKBACK_DAYS, 0, 3660
-        ),
-        strict_mode=bool(config.get("strict_mode", False)),
-        impersonate_user_id=impersonate,
-        activate_version_streams=tuple(streams),
+        per_page=_int(config, "per_page"),
+        request_timeout=_number(config, "request_timeout"),
+        moco_plan=plan,
+        rate_limits=_rate_limits(config, plan),
+        max_tries=_int(config, "max_tries"),
+        retry_backoff_seconds=_number(config, "retry_backoff_seconds"),
+        max_parallel_requests=_int(config, "max_parallel_requests"),
+        report_lookback_days=_int(config, "report_lookback_days"),
+        strict_mode=_bool(config, "strict_mode"),
+        impersonate_user_id=_optional_int(config, "impersonate_user_id"),
+        user_agent=_user_agent(config.get("user_agent")),
+        activate_version_streams=_activate_version_streams(config.get("activate_version_streams")),
+        # the SDK's own flag (not declared here): ACTIVATE_VERSION for every stream
+        emit_activate_version_messages=_bool(config, "emit_activate_version_messages"),
     )

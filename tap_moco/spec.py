@@ -1,8 +1,9 @@
 """Stream declarations as data: one `StreamSpec` per MOCO resource.
 
-Every behaviour lives once in `tap_moco.client.MocoStream`; a stream is only the facts
-that make its endpoint different (path, keys, replication, parent, filters, windows).
-The schema generator in `scripts/` reads the same declarations, so the two never drift.
+A stream is only the facts that make its endpoint different (path, keys, replication mode,
+parent, filters, windows); `tap_moco.kinds` picks the stream class for its kind from them,
+and `Replication` is the one place where a replication mode is decoded into a bookmark
+field and a filter. The schema generator and the README tables read the same declarations.
 """
 
 from __future__ import annotations
@@ -29,9 +30,53 @@ class Window(str, Enum):
     MONTH = "month"  # one request per month: `?from=YYYY-MM-DD&to=YYYY-MM-DD`
 
 
+class Replication(str, Enum):
+    """How a stream remembers where it stopped; decoded here and nowhere else."""
+
+    UPDATED_AT = "updated_at"  # `updated_after` filter, bookmark = newest `updated_at`
+    SYNCED_AT = "synced_at"  # `updated_after` filter, but records carry no `updated_at`
+    WINDOW = "window"  # bookmark = last date window read; recent windows re-read
+    SNAPSHOT = "snapshot"  # the whole answer every run, kept as history keyed by run start
+    FULL_TABLE = "full_table"  # the whole answer every run, no bookmark
+
+    @property
+    def replication_key(self) -> str | None:
+        """The record field that carries the bookmark."""
+        return _REPLICATION_KEYS[self]
+
+    @property
+    def filters_by_change(self) -> bool:
+        """Whether requests carry `updated_after` from the bookmark."""
+        return self in {Replication.UPDATED_AT, Replication.SYNCED_AT}
+
+    @property
+    def stamps_run_start(self) -> bool:
+        """Whether records get the run's start as `synced_at`."""
+        return self in {Replication.SYNCED_AT, Replication.SNAPSHOT}
+
+    @property
+    def summary(self) -> str:
+        """One line for the README's streams table."""
+        return _REPLICATION_SUMMARIES[self]
+
+
 WINDOW_START = "window_start"
 WINDOW_END = "window_end"
 SYNCED_AT = "synced_at"
+_REPLICATION_KEYS: dict[Replication, str | None] = {
+    Replication.UPDATED_AT: "updated_at",
+    Replication.SYNCED_AT: SYNCED_AT,
+    Replication.WINDOW: WINDOW_START,
+    Replication.SNAPSHOT: SYNCED_AT,
+    Replication.FULL_TABLE: None,
+}
+_REPLICATION_SUMMARIES = {
+    Replication.UPDATED_AT: "incremental (`updated_at`)",
+    Replication.SYNCED_AT: "incremental (`updated_after`; `synced_at` stamped)",
+    Replication.WINDOW: "date windows (`window_start`, recent ones re-read)",
+    Replication.SNAPSHOT: "snapshot per run (`synced_at`)",
+    Replication.FULL_TABLE: "full table",
+}
 BY_ID = {"sort_by": "id"}
 """A stable order where MOCO offers `sort_by`: pages then shift only when records vanish."""
 
@@ -44,15 +89,15 @@ class StreamSpec:
         name: stream name, the `resource` column of MOCO's inventory.
         path: endpoint below `/api/v1`; `{placeholder}` is filled from the parent.
         primary_keys: key properties of a record.
-        replication_key: `updated_at` for incremental streams, None for FULL_TABLE.
-        updated_after: whether the endpoint accepts `updated_after`.
+        replication: how the stream remembers where it stopped (see `Replication`).
+        reference: a reference table (users, companies, ...): read whole on a first run
+            whatever `start_date` says, because event streams point at its records.
         params: fixed query parameters sent on every page (`include_archived`).
         shape: how the endpoint answers.
         parent: the parent stream's name for per-parent endpoints.
         parent_key: the placeholder in `path` and the field stamped on child records.
         items_key: for DETAIL_ITEMS, the array inside the detail object.
         window: explicit date windows for reports and year-filtered lists.
-        openapi_path: OpenAPI path for the schema when it differs from `path`.
         selected_by_default: False for streams that cost a request per parent.
         permission: the MOCO right a 403 on this stream means is missing.
         not_found_ok: a 404 means "nothing for this parent" rather than an error.
@@ -66,15 +111,14 @@ class StreamSpec:
     name: str
     path: str
     primary_keys: tuple[str, ...] = ("id",)
-    replication_key: str | None = "updated_at"
-    updated_after: bool = True
+    replication: Replication = Replication.UPDATED_AT
+    reference: bool = False
     params: dict[str, str] = field(default_factory=dict)
     shape: Shape = Shape.LIST
     parent: str | None = None
     parent_key: str | None = None
     items_key: str | None = None
     window: Window | None = None
-    openapi_path: str | None = None
     selected_by_default: bool = True
     permission: str | None = None
     not_found_ok: bool = False
@@ -85,12 +129,22 @@ class StreamSpec:
     @property
     def schema_source_path(self) -> str:
         """The OpenAPI path whose GET 200 response describes a record."""
-        return self.openapi_path or self.path
+        return self.path
+
+    @property
+    def replication_key(self) -> str | None:
+        """The bookmark field, from the replication mode."""
+        return self.replication.replication_key
+
+    @property
+    def updated_after(self) -> bool:
+        """Whether requests filter by `updated_after`, from the replication mode."""
+        return self.replication.filters_by_change
 
     @property
     def synthetic_replication_key(self) -> bool:
-        """True where MOCO filters by `updated_after` but returns no `updated_at`."""
-        return self.replication_key == SYNCED_AT
+        """True where the tap stamps the bookmark field (`synced_at`) itself."""
+        return self.replication.stamps_run_start
 
     def extra_properties(self) -> dict[str, dict[str, Any]]:
         """Properties the tap stamps on records beyond MOCO's payload."""
@@ -113,7 +167,7 @@ class StreamSpec:
 
 def full_table(name: str, path: str, **facts: Any) -> StreamSpec:
     """A stream MOCO cannot filter by change: read whole on every run."""
-    return StreamSpec(name=name, path=path, replication_key=None, updated_after=False, **facts)
+    return StreamSpec(name=name, path=path, replication=Replication.FULL_TABLE, **facts)
 
 
 def per_parent(
@@ -124,7 +178,7 @@ def per_parent(
     Off by default, because it costs a request per parent; a 404 means the parent vanished
     (or, for single objects, that there is nothing), not that the run must fail.
     """
-    change = {} if incremental else {"replication_key": None, "updated_after": False}
+    change = {} if incremental else {"replication": Replication.FULL_TABLE}
     return StreamSpec(
         name=name,
         path=path,
@@ -142,5 +196,10 @@ def windowed(name: str, path: str, *, window: Window, **facts: Any) -> StreamSpe
         name=name,
         path=path,
         window=window,
-        **{"replication_key": WINDOW_START, "updated_after": False, **facts},
+        **{"replication": Replication.WINDOW, **facts},
     )
+
+
+def reference(name: str, path: str, **facts: Any) -> StreamSpec:
+    """A reference table: incremental, but read whole on a first run (see `reference`)."""
+    return StreamSpec(name=name, path=path, reference=True, **facts)

@@ -1,9 +1,17 @@
-"""TapMoco: settings, the stream registry and the command line."""
+"""TapMoco: settings, the stream registry, the run and the command line.
+
+Owns what concerns the whole run: building one stream per declaration with the settings and
+the transport handed over explicitly, reading streams one after another so that a stream
+that fails is reported and its bookmark kept while the others still finish, SIGTERM/SIGINT
+ending the process at once with a final STATE and a non-zero exit, and every explained
+failure printed as one line (exit 1).
+"""
 
 from __future__ import annotations
 
 import copy
 import logging
+import os
 import sys
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -13,52 +21,27 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 
-from tap_moco.client import MocoStream
-from tap_moco.errors import MocoError, MocoRetriesExhaustedError
+from tap_moco.errors import (
+    MocoAuthError,
+    MocoConnectionError,
+    MocoError,
+    MocoRetriesExhaustedError,
+    MocoStateError,
+    MocoStreamIncompleteError,
+)
+from tap_moco.kinds import MocoStream, build_stream_classes
 from tap_moco.settings import CONFIG_SCHEMA, Settings, SettingsError, resolve_settings
 from tap_moco.streams import STREAM_SPECS
 from tap_moco.throttle import shared_limiter
 from tap_moco.transport import MocoTransport
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
+    from types import FrameType
 
     import click
 
-    from tap_moco.spec import StreamSpec
-
-__version__ = "0.1.0"
 LOGGER = logging.getLogger("tap-moco")
-
-
-def _class_name(stream_name: str) -> str:
-    return "".join(part.title() for part in stream_name.split("_")) + "Stream"
-
-
-def build_stream_classes(specs: Iterable[StreamSpec]) -> dict[str, type[MocoStream]]:
-    """One `MocoStream` subclass per declaration; parents before their children."""
-    specs = list(specs)
-    child_keys = {spec.parent: spec.parent_key for spec in specs if spec.parent}
-    classes: dict[str, type[MocoStream]] = {}
-    for spec in specs:
-        attrs: dict[str, Any] = {
-            "spec": spec,
-            "name": spec.name,
-            "path": spec.path,
-            "primary_keys": list(spec.primary_keys),
-            "replication_key": spec.replication_key,
-            "selected_by_default": spec.selected_by_default,
-            "child_context_key": child_keys.get(spec.name),
-            "__doc__": f"MOCO `{spec.path}` as the `{spec.name}` stream.",
-        }
-        if spec.parent:
-            attrs["parent_stream_type"] = classes[spec.parent]
-            attrs["state_partitioning_keys"] = []
-            attrs["ignore_parent_replication_key"] = not spec.follows_parent
-        classes[spec.name] = type(_class_name(spec.name), (MocoStream,), attrs)
-    return classes
-
-
 STREAM_CLASSES = build_stream_classes(STREAM_SPECS)
 
 
@@ -81,21 +64,94 @@ class TapMoco(Tap):
     def transport(self) -> MocoTransport:
         """One throttled HTTP transport shared by every stream."""
         settings = self.settings
-        limiter = shared_limiter(
-            settings.host, settings.rate_limit_requests, settings.rate_limit_window_seconds
-        )
-        user_agent = self.config.get("user_agent") or f"tap-moco/{__version__}"
-        return MocoTransport(settings, limiter, user_agent=user_agent)
+        limiter = shared_limiter(settings.host, settings.rate_limits)
+        return MocoTransport(settings, limiter, user_agent=settings.user_agent)
 
     def discover_streams(self) -> Sequence[MocoStream]:
-        """Every MOCO stream."""
-        return [stream_class(self) for stream_class in STREAM_CLASSES.values()]
+        """Every MOCO stream, each handed the settings and the transport."""
+        if self._validate_config_on_init:
+            settings, transport = self.settings, self.transport
+        else:  # discovery without a config makes no request
+            settings = resolve_settings(_DISCOVERY_CONFIG)
+            transport = MocoTransport(
+                settings, shared_limiter("discovery", settings.rate_limits), user_agent=""
+            )
+        return [
+            cls(self, settings=settings, transport=transport) for cls in STREAM_CLASSES.values()
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Validate settings before any request (discovery needs none)."""
+        self._validate_config_on_init = kwargs.get("validate_config", True)
+        logging.getLogger(self.name).addFilter(_no_sdk_chatter)
         super().__init__(*args, **kwargs)
-        if kwargs.get("validate_config", True):
+        if self._validate_config_on_init:
             _ = self.settings
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Our one-line errors, naming the setting, before the SDK's schema check."""
+        if raise_errors:
+            resolve_settings(self.config)
+        return super()._validate_config(raise_errors=raise_errors)
+
+    def sync_all(self) -> None:  # type: ignore[misc]  # SDK marks it final
+        """Every selected stream; a failed stream keeps its bookmark and fails the run."""
+        self._refuse_unknown_streams()
+        self._reset_state_progress_markers()
+        self._set_compatible_replication_methods()
+        if self.state:
+            self._state_writer.write_state(self.state)
+        failures: list[str] = []
+        for stream in self.streams.values():
+            if stream.parent_stream_type or not (
+                stream.selected or stream.has_selected_descendents
+            ):
+                continue
+            try:
+                stream.sync()
+            except (MocoAuthError, MocoConnectionError, MocoStateError):
+                raise  # nothing else can succeed either
+            except MocoError as exc:
+                failures.append(str(exc))
+                _discard_progress(stream)
+                self._state_writer.write_state(self.state)
+                continue
+            stream.finalize_state_progress_markers()
+        for stream in self.streams.values():
+            stream.log_sync_costs()
+        if failures:
+            detail = "; ".join(failures)
+            msg = f"{len(failures)} stream(s) incomplete, their bookmarks kept: {detail}"
+            raise MocoStreamIncompleteError(msg)
+
+    def _refuse_unknown_streams(self) -> None:
+        """A catalog that selects a stream tap-moco does not have asks for data it cannot get."""
+        catalog = self.input_catalog
+        if not catalog:
+            return
+        unknown = sorted(
+            name
+            for name, entry in catalog.items()
+            if name not in self.streams and entry.metadata.root.selected
+        )
+        if unknown:
+            msg = (
+                f"The catalog selects streams tap-moco does not have: {', '.join(unknown)}; "
+                "run --discover for the current list"
+            )
+            raise MocoStateError(msg)
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:  # noqa: ARG002
+        """Final STATE, one line, and a non-zero exit at once, even with a fetch stuck."""
+        try:
+            self._state_writer.write_state(self.state)
+            sys.stdout.flush()
+        finally:
+            LOGGER.error(
+                "Interrupted by signal %d: the run is incomplete; its state was written", signum
+            )
+            logging.shutdown()
+            os._exit(128 + signum)
 
     def run_connection_test(self) -> bool:  # type: ignore[misc]  # SDK marks it final
         """`--test`: one `GET /session` tells whether the key and the account are right.
@@ -107,8 +163,8 @@ class TapMoco(Tap):
         try:
             session = transport.get(
                 transport.url_for("/session"), {}, stream="connection test", tries=2
-            ).data
-        except MocoRetriesExhaustedError as exc:
+            )
+        except (MocoRetriesExhaustedError, MocoConnectionError) as exc:
             msg = (
                 f"Cannot reach MOCO at {self.settings.host} ({exc}); check the 'domain' or "
                 "'api_url' setting and the network"
@@ -138,6 +194,10 @@ class TapMoco(Tap):
             _fail(f"Invalid settings: {first}")
         except (SettingsError, MocoError) as exc:
             _fail(str(exc))
+        except ValueError as exc:
+            if type(exc).__name__ != "JSONDecodeError":  # the SDK reads files with simplejson
+                raise
+            _fail(f"The state or catalog file is not valid JSON: {exc}; fix or remove it")
 
 
 def _fail(message: str) -> None:
@@ -147,3 +207,19 @@ def _fail(message: str) -> None:
 
 if __name__ == "__main__":
     TapMoco.cli()
+
+
+def _no_sdk_chatter(record: logging.LogRecord) -> bool:
+    """Drop the SDK's per-run bookkeeping lines that say nothing to a user."""
+    return "as child stream to" not in record.getMessage()
+
+
+_DISCOVERY_CONFIG = {"api_key": "discovery", "api_url": "http://127.0.0.1/api/v1"}
+
+
+def _discard_progress(stream: Any) -> None:
+    """Drop what a failed stream (and its children) read this run: no bookmark moves."""
+    for each in [stream, *stream.child_streams]:
+        each.stream_state.pop("progress_markers", None)
+        each.stream_state.pop("replication_key_signpost", None)
+        each.stream_state.pop("starting_replication_value", None)

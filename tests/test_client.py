@@ -14,13 +14,15 @@ def make_tap(sandbox, **overrides) -> TapMoco:
     return TapMoco(config=base_config(sandbox.base_url, **overrides), setup_mapper=False)
 
 
-def test_child_of_a_vanished_parent_is_skipped_with_a_warning(sandbox, caplog):
+def test_child_of_a_vanished_parent_has_nothing_and_no_warning(sandbox, caplog):
     tap = make_tap(sandbox)
     stream = tap.streams["project_tasks"]
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.DEBUG):
         records = list(stream.get_records({"project_id": 987654321}))
     assert records == []
-    assert any("404" in message and "skipping parent" in message for message in caplog.messages)
+    assert stream.skipped is None  # the stream goes on with the next parent
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("404" in r.getMessage() and "987654321" in r.getMessage() for r in caplog.records)
 
 
 def test_missing_single_object_is_not_an_error(sandbox):
@@ -68,3 +70,27 @@ def test_connection_test_names_the_cause(sandbox, sandbox_factory):
     offline = _connection_test(base_config("http://127.0.0.1:9/api/v1", retry_backoff_seconds=0.01))
     assert offline.returncode != 0
     assert len(offline.error_lines()) == 1 and "Cannot reach MOCO" in offline.error_lines()[0]
+
+
+def test_a_404_on_one_parents_children_skips_only_that_parent(sandbox_factory):
+    """End to end: a parent whose children answer 404 is skipped and named once; the rest flow."""
+    from sandbox.hostile import PageFault
+    from sandbox.runner import run_tap
+
+    sandbox = sandbox_factory()
+    tasks = sandbox.expected("project_tasks")
+    gone = min({task["project_id"] for task in tasks})
+    sandbox.config.update(
+        page_faults=(PageFault("404", page=1, path=f"/projects/{gone}/tasks", times=None),)
+    )
+    run = run_tap(base_config(sandbox.base_url), streams={"projects", "project_tasks"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = {(task["project_id"], task["id"]) for task in run.records("project_tasks")}
+    assert got == {(task["project_id"], task["id"]) for task in tasks if task["project_id"] != gone}
+    said = [
+        line
+        for line in run.stderr.splitlines()
+        if str(gone) in line and "METRIC" not in line and ("WARNING" in line or "INFO" in line)
+    ]
+    assert len(said) == 1, "a skipped parent must be named once in the log"
+    assert "404" in said[0] and "gone mid-run?" not in said[0], said[0]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
-from tap_moco.conform import apply_plan, compile_plan, normalize_timestamp
+from tap_moco.conform import RecordConformer, normalize_timestamp
 from tap_moco.spec import Window
 from tap_moco.windows import first_window_day, windows_between
 
@@ -36,7 +37,7 @@ def test_numbers_from_strings_and_timestamps_in_utc() -> None:
         "date": "2024-01-01",
         "items": [{"price": "1.5"}, {"price": 2}],
     }
-    apply_plan(compile_plan(SCHEMA), record)
+    RecordConformer(SCHEMA, "test", logging.getLogger("test"))(record)
     assert record == {
         "id": 7,
         "amount": 17999.0,

@@ -2,35 +2,33 @@
 
 Meltano comes from `make test` (env MELTANO_BIN); without it these tests skip locally, but
 under CI they must run. PostgreSQL is installed from Debian's packages if it is missing, and
-a throwaway cluster is started on a free loopback port.
+a throwaway cluster is started on a free loopback port (`tests/pg.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import uuid
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
-import yaml
 
 from sandbox.expected import expected_keys
 from sandbox.runner import ROOT, SECRET_KEY
 from tap_moco.streams import STREAM_SPECS
+from tests.pg import postgres_cluster, psql
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MELTANO = os.environ.get("MELTANO_BIN")
 if not MELTANO and not os.environ.get("CI"):
     pytest.skip("MELTANO_BIN is not set (run through `make test`)", allow_module_level=True)
 
 START = dt.date(2021, 1, 1)  # the `sandbox` environment's start_date in meltano.yml
-PSQL = ("psql", "-h", "127.0.0.1", "-U", "postgres")
 DEFAULT_STREAMS = [spec.name for spec in STREAM_SPECS if spec.selected_by_default]
 
 
@@ -115,70 +113,10 @@ def test_connection_check_through_meltano(installed, sandbox):
 # -- PostgreSQL -----------------------------------------------------------------------------
 
 
-def _postgres_bin() -> Path:
-    found = shutil.which("initdb") or next(
-        iter(glob.glob("/usr/lib/postgresql/*/bin/initdb")), None
-    )
-    if not found:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "postgresql"], check=True, capture_output=True
-        )
-        found = next(iter(glob.glob("/usr/lib/postgresql/*/bin/initdb")))
-    return Path(found).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres():
-    binaries = _postgres_bin()
-    directory = Path(tempfile.mkdtemp(prefix="tap-moco-pg-"))
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(directory, "postgres")
-    data, port = directory / "data", _free_port()
-    subprocess.run(
-        [*as_postgres, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1"
-    pg_ctl = [*as_postgres, str(binaries / "pg_ctl"), "-D", str(data), "-w"]
-    subprocess.run([*pg_ctl, "-o", options, "-l", str(directory / "log"), "start"], check=True)
-    try:
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                "postgres",
-                "-c",
-                "create database moco",
-            ],
-            check=True,
-            capture_output=True,
-        )
+    with postgres_cluster("moco") as port:
         yield port
-    finally:
-        subprocess.run([*pg_ctl, "stop", "-m", "fast"], check=False, capture_output=True)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def psql(port: int, sql: str) -> str:
-    return subprocess.run(
-        [*PSQL, "-p", str(port), "-d", "moco", "-tAc", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def test_postgres_pipeline_and_delete_round_trip(installed, postgres, sandbox_factory):
@@ -212,33 +150,3 @@ def test_postgres_pipeline_and_delete_round_trip(installed, postgres, sandbox_fa
     assert remaining == "0"  # removed, or soft-deleted with _sdc_deleted_at
     alive = int(psql(postgres, alive_sql))
     assert alive == len(sandbox.expected("companies"))
-
-
-# -- the Meltano Hub definition ---------------------------------------------------------------
-
-HUB_DEFINITION = ROOT / "plugins" / "extractors" / "tap-moco--moco.yml"
-
-
-def test_hub_definition_matches_meltano_yml():
-    hub = yaml.safe_load(HUB_DEFINITION.read_text())
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
-    extractor = project["plugins"]["extractors"][0]
-    for key in ("name", "namespace", "executable", "capabilities", "settings", "select"):
-        assert hub[key] == extractor[key], key
-    assert hub["settings_group_validation"] == extractor["settings_group_validation"]
-
-
-def test_hub_definition_installs_the_tap_from_a_path(tmp_path):
-    definition = yaml.safe_load(HUB_DEFINITION.read_text())
-    definition["pip_url"] = f"-e {ROOT}"
-    local = tmp_path / "tap-moco--moco.yml"
-    local.write_text(yaml.safe_dump(definition))
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "meltano.yml").write_text(
-        "version: 1\nsend_anonymous_usage_stats: false\nproject_id: hub-test\n"
-        "default_environment: dev\nenvironments:\n  - name: dev\n"
-    )
-    meltano("add", "--from-ref", str(local), "extractor", "tap-moco", cwd=project)
-    about = meltano("invoke", "tap-moco", "--about", "--format=json", cwd=project)
-    assert '"name": "tap-moco"' in about.stdout

@@ -590,12 +590,23 @@ def test_expected_windows_follow_window_years(sandbox: Sandbox) -> None:
 
 
 def test_expected_stamps_parent_ids(sandbox: Sandbox) -> None:
+    """Each nested record carries the id of the parent whose URL actually serves it."""
+    projects = sandbox.expected("projects")
     reports = sandbox.expected("project_reports")
-    assert len(reports) == len(sandbox.expected("projects"))
-    assert all("project_id" in report for report in reports)
+    assert sorted(report["project_id"] for report in reports) == sorted(p["id"] for p in projects)
+    for report in reports[:5]:
+        served = get(sandbox, f"/projects/{report['project_id']}/report").json()
+        assert {**served, "project_id": report["project_id"]} == report
     timesheets = sandbox.expected("invoice_timesheets")
-    assert all(t["invoice_id"] == t["invoice_id"] for t in timesheets)
-    assert all(t["billed"] for t in timesheets)
+    assert timesheets and all(t["billed"] for t in timesheets)
+    stamped = {(t["invoice_id"], t["id"]) for t in timesheets}
+    served_pairs = set()
+    for invoice_id in sorted({invoice_id for invoice_id, _ in stamped})[:5]:
+        answer = get(sandbox, f"/invoices/{invoice_id}/timesheet", per_page=100).json()
+        assert answer, invoice_id
+        served_pairs |= {(invoice_id, entry["id"]) for entry in answer}
+    assert served_pairs and served_pairs <= stamped
+    assert {pair for pair in stamped if pair[0] in {i for i, _ in served_pairs}} == served_pairs
 
 
 def test_large_volume_is_generated_and_served_quickly(sandbox_factory: Any) -> None:

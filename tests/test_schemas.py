@@ -7,12 +7,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from jsonschema import Draft7Validator
 
 from tap_moco.streams import SPECS_BY_NAME, STREAM_SPECS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = REPO_ROOT / "tap_moco" / "schemas"
@@ -117,9 +120,81 @@ def test_nullable_openapi_field_is_nullable() -> None:
     assert prop("activities", "invoice_id") == {"type": ["integer", "null"]}
 
 
-def test_string_enum_allows_null_and_other_formats_are_dropped() -> None:
-    assert prop("invoices", "status")["enum"][-1] is None
+def test_enums_and_other_formats_are_dropped() -> None:
+    # A status MOCO adds later must stay a valid value, so no enum survives.
+    assert prop("invoices", "status") == {"type": ["string", "null"]}
     assert prop("users", "email") == {"type": ["string", "null"]}  # OpenAPI: format email
+
+
+def walk(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """(dotted path, schema) of every property at any depth, array items included."""
+    while "items" in node:
+        node = node["items"]
+        path += "[]"
+    for name, child in node.get("properties", {}).items():
+        yield f"{path}.{name}" if path else name, child
+        yield from walk(child, f"{path}.{name}" if path else name)
+
+
+DAY_NUMBERS = {"projects.retainer_billing_date"}
+"""`*_date` fields that are a day of the month (an integer), not a date."""
+
+
+@pytest.mark.parametrize("spec", STREAM_SPECS, ids=lambda spec: spec.name)
+def test_every_date_and_on_field_is_a_date(spec: Any) -> None:
+    for path, node in walk(load(spec.name)):
+        if not path.endswith(("_date", "_on")) or f"{spec.name}.{path}" in DAY_NUMBERS:
+            continue
+        assert "string" in types(node), path
+        assert node.get("format") == "date", path
+
+
+def test_dates_the_issue_named() -> None:
+    date = {"type": ["string", "null"], "format": "date"}
+    assert prop("project_recurring_expenses", "finish_date") == date
+    assert prop("companies", "archived_on") == date
+    assert prop("projects", "retainer_billing_date") == {"type": ["integer", "null"]}
+
+
+COMPACT = {
+    ("projects", "customer"): ["id", "name"],
+    ("activities", "project"): ["id", "identifier", "name", "billable"],
+    ("invoice_payments", "invoice"): ["id", "identifier", "title"],
+    ("deals", "company"): ["id", "type", "name"],
+}
+"""References MOCO sends compact (its answers and examples), with their keys."""
+
+
+@pytest.mark.parametrize(("stream", "field"), sorted(COMPACT))
+def test_compact_references_are_typed_compact(stream: str, field: str) -> None:
+    assert list(prop(stream, field)["properties"]) == COMPACT[stream, field]
+
+
+def test_no_reference_is_typed_as_a_full_record() -> None:
+    # A full company has 30+ properties; no nested reference comes close.
+    for spec in STREAM_SPECS:
+        for name, node in load(spec.name)["properties"].items():
+            if "id" in node.get("properties", {}):
+                assert len(node["properties"]) <= 12, (spec.name, name)
+
+
+@pytest.mark.parametrize("spec", STREAM_SPECS, ids=lambda spec: spec.name)
+def test_every_reference_has_a_flat_id_column_beside_it(spec: Any) -> None:
+    props = load(spec.name)["properties"]
+    for name, node in props.items():
+        if "object" in types(node) and "id" in node.get("properties", {}):
+            flat = f"{name}_id"
+            assert flat in props, flat
+            assert "integer" in types(props[flat]), flat
+
+
+def test_added_id_column_sits_beside_its_reference() -> None:
+    names = list(load("invoice_payments")["properties"])
+    assert names.index("invoice_id") == names.index("invoice") + 1
+
+
+def test_invoice_payments_join_on_invoice_id() -> None:
+    assert prop("invoice_payments", "invoice_id") == {"type": ["integer", "null"]}
 
 
 def test_free_form_openapi_response_falls_back_to_resources() -> None:

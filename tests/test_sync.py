@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import tempfile
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from sandbox.runner import SECRET_KEY, base_config, run_tap
+from sandbox.runner import ROOT, SECRET_KEY, base_config, run_tap, tap_command
 
 CORE = {"users", "companies", "contacts", "projects", "project_tasks", "activities", "invoices"}
 INCREMENTAL_CORE = ("users", "companies", "contacts", "projects", "activities", "invoices")
@@ -155,8 +158,14 @@ def test_invalid_settings_fail_before_any_request(sandbox, overrides, setting):
 
 
 def test_catalog_and_state_files_hold_no_secret(sandbox, core_run):
+    """The files an orchestrator stores (catalog from `--discover`, state) never hold the key."""
     run, _ = core_run
-    assert SECRET_KEY not in json.dumps(run.states)
+    assert run.states and SECRET_KEY not in json.dumps(run.states)
+    with tempfile.TemporaryDirectory() as tmp:  # discovery with the key in its config
+        args = tap_command(base_config(sandbox.base_url), Path(tmp), extra_args=("--discover",))
+        discovered = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=True)
+    assert len(json.loads(discovered.stdout)["streams"]) > 10
+    assert SECRET_KEY not in discovered.stdout + discovered.stderr
 
 
 def _path(stream: str) -> str:

@@ -1,9 +1,19 @@
 """Account settings and catalogues: custom fields, rates, templates, VAT, web hooks."""
 
-from tap_moco.spec import SYNCED_AT, WINDOW_START, Shape, StreamSpec, Window, full_table, windowed
+from tap_moco.spec import (
+    SYNCED_AT,
+    WINDOW_START,
+    Replication,
+    Shape,
+    StreamSpec,
+    Window,
+    full_table,
+    reference,
+    windowed,
+)
 
 SPECS = (
-    StreamSpec(name="custom_properties", path="/account/custom_properties"),
+    reference("custom_properties", "/account/custom_properties"),
     # `year` limits each fixed cost's monthly `costs[]`: one record per cost and year.
     windowed(
         "fixed_costs", "/account/fixed_costs", window=Window.YEAR, primary_keys=("id", WINDOW_START)
@@ -14,8 +24,7 @@ SPECS = (
         name="hourly_rates",
         path="/account/hourly_rates",
         primary_keys=(SYNCED_AT,),
-        replication_key=SYNCED_AT,
-        updated_after=False,
+        replication=Replication.SNAPSHOT,
         shape=Shape.OBJECT,
         params={"include_archived_users": "true"},
     ),
@@ -25,14 +34,26 @@ SPECS = (
         window=Window.YEARS,
         params={"include_archived": "true"},
     ),
-    StreamSpec(name="task_templates", path="/account/task_templates"),
-    StreamSpec(name="catalog_services", path="/account/catalog_services"),
-    StreamSpec(name="expense_templates", path="/account/expense_templates"),
-    StreamSpec(name="vat_code_sales", path="/vat_code_sales", replication_key=SYNCED_AT),
-    StreamSpec(name="vat_code_purchases", path="/vat_code_purchases", replication_key=SYNCED_AT),
-    StreamSpec(name="revenue_categories", path="/revenue_categories", replication_key=SYNCED_AT),
-    StreamSpec(name="web_hooks", path="/account/web_hooks"),
-    StreamSpec(name="letter_papers", path="/letter_papers"),
+    reference("task_templates", "/account/task_templates"),
+    reference("catalog_services", "/account/catalog_services"),
+    reference("expense_templates", "/account/expense_templates"),
+    reference(
+        "vat_code_sales",
+        "/vat_code_sales",
+        replication=Replication.SYNCED_AT,
+    ),
+    reference(
+        "vat_code_purchases",
+        "/vat_code_purchases",
+        replication=Replication.SYNCED_AT,
+    ),
+    reference(
+        "revenue_categories",
+        "/revenue_categories",
+        replication=Replication.SYNCED_AT,
+    ),
+    reference("web_hooks", "/account/web_hooks"),
+    reference("letter_papers", "/letter_papers"),
     StreamSpec(name="approvals", path="/approvals", permission="approvals"),
     full_table("todos", "/todos"),
 )

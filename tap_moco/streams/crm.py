@@ -1,6 +1,6 @@
 """CRM: companies, contacts, deals and tags."""
 
-from tap_moco.spec import Shape, StreamSpec, full_table
+from tap_moco.spec import Shape, StreamSpec, full_table, reference
 
 _TAGGABLE = (
     ("Company", "companies"),
@@ -14,11 +14,13 @@ _TAGGABLE = (
 )
 
 SPECS = (
-    StreamSpec(name="companies", path="/companies", params={"include_archived": "true"}),
-    StreamSpec(name="contacts", path="/contacts/people"),
-    StreamSpec(name="deals", path="/deals"),
-    StreamSpec(name="deal_categories", path="/deal_categories"),
-    StreamSpec(name="tags", path="/tags"),
+    StreamSpec(
+        name="companies", reference=True, path="/companies", params={"include_archived": "true"}
+    ),
+    reference("contacts", "/contacts/people"),
+    reference("deals", "/deals"),
+    reference("deal_categories", "/deal_categories"),
+    reference("tags", "/tags"),
     # Tag names per record; redundant with the records' `tags` arrays, so off by default.
     full_table(
         "taggings",

@@ -3,18 +3,22 @@
 from tap_moco.spec import (
     BY_ID,
     WINDOW_START,
+    Replication,
     Shape,
     StreamSpec,
     Window,
     full_table,
     per_parent,
+    reference,
     windowed,
 )
 
 SPECS = (
-    StreamSpec(name="users", path="/users", params={"include_archived": "true", **BY_ID}),
-    StreamSpec(name="units", path="/units"),
-    StreamSpec(name="user_employments", path="/users/employments"),
+    StreamSpec(
+        name="users", reference=True, path="/users", params={"include_archived": "true", **BY_ID}
+    ),
+    reference("units", "/units"),
+    reference("user_employments", "/users/employments"),
     # MOCO answers holidays for the current year unless asked for another.
     StreamSpec(name="user_holidays", path="/users/holidays", window=Window.YEAR),
     StreamSpec(name="user_work_time_adjustments", path="/users/work_time_adjustments"),
@@ -30,7 +34,7 @@ SPECS = (
         parent="users",
         parent_key="user_id",
         primary_keys=("user_id", WINDOW_START),
-        replication_key=WINDOW_START,
+        replication=Replication.WINDOW,
         shape=Shape.OBJECT,
         window=Window.YEAR,
         permission="staff",

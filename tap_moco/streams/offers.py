@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from tap_moco.spec import BY_ID, SYNCED_AT, Shape, StreamSpec, per_parent
+from tap_moco.spec import BY_ID, Replication, Shape, StreamSpec, per_parent
 
 _per_offer = partial(per_parent, parent="offers", parent_key="offer_id")
 
@@ -11,7 +11,7 @@ SPECS = (
     StreamSpec(
         name="offer_confirmations",
         path="/offer_confirmations",
-        replication_key=SYNCED_AT,
+        replication=Replication.SYNCED_AT,
         permission="offer confirmations",
     ),
     _per_offer(

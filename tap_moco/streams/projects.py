@@ -2,14 +2,14 @@
 
 from functools import partial
 
-from tap_moco.spec import BY_ID, Shape, StreamSpec, full_table, per_parent
+from tap_moco.spec import BY_ID, Shape, StreamSpec, full_table, per_parent, reference
 
 _per_project = partial(per_parent, parent="projects", parent_key="project_id")
 
 SPECS = (
-    StreamSpec(
-        name="projects",
-        path="/projects",
+    reference(
+        "projects",
+        "/projects",
         params={"include_archived": "true", **BY_ID},
         permission="projects",
     ),
@@ -21,7 +21,7 @@ SPECS = (
     StreamSpec(name="project_expenses", path="/projects/expenses"),
     StreamSpec(name="project_recurring_expenses", path="/recurring_expenses", params=BY_ID),
     StreamSpec(name="project_payment_schedules", path="/projects/payment_schedules"),
-    StreamSpec(name="project_groups", path="/projects/groups"),
+    reference("project_groups", "/projects/groups"),
     _per_project(
         "project_reports",
         "/projects/{project_id}/report",

@@ -1,12 +1,24 @@
 """Purchases (incoming invoices and receipts), budgets, payments and exports."""
 
-from tap_moco.spec import SYNCED_AT, WINDOW_START, StreamSpec, Window, full_table, windowed
+from tap_moco.spec import (
+    WINDOW_START,
+    Replication,
+    StreamSpec,
+    Window,
+    full_table,
+    reference,
+    windowed,
+)
 
 _PURCHASES = "purchases"
 
 SPECS = (
     StreamSpec(name="purchases", path="/purchases", permission=_PURCHASES),
-    StreamSpec(name="purchase_categories", path="/purchases/categories", permission=_PURCHASES),
+    reference(
+        "purchase_categories",
+        "/purchases/categories",
+        permission=_PURCHASES,
+    ),
     windowed(
         "purchase_budgets",
         "/purchases/budgets",
@@ -20,5 +32,5 @@ SPECS = (
         "purchase_bookkeeping_exports", "/purchases/bookkeeping_exports", permission=_PURCHASES
     ),
     StreamSpec(name="planned_purchases", path="/planned_purchases", permission="planned purchases"),
-    StreamSpec(name="receipts", path="/receipts", replication_key=SYNCED_AT),
+    StreamSpec(name="receipts", path="/receipts", replication=Replication.SYNCED_AT),
 )

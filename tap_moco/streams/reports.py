@@ -12,7 +12,6 @@ SPECS = (
         "/report/absences",
         window=Window.YEAR,
         primary_keys=(WINDOW_START, "user_id"),
-        derived_keys={"user_id": "user.id"},
     ),
     _report(
         "report_cashflow",

@@ -1,0 +1,333 @@
+"""`MocoStream`: what every MOCO stream shares, whatever its kind.
+
+Owns the SDK hooks every kind uses: the session, timeout and headers from the transport
+(`requests_session`), MOCO's answers classified (`validate_response`, with the 403/404 policy by
+position: refused on a stream's first request means "not permitted or not enabled here", later
+it is a fault), retries (`request_decorator` -> the transport's `backoff` policy), query
+parameters (`get_url_params`: fixed filters, `updated_after` from the bookmark, page size and
+page), decoding (`parse_response`), one request with SDK metrics (`fetch`), records conformed
+and stamped (`post_process`), bookmarks capped at the run start (or the interrupted run's
+start after a resume) and held back when a read could not be settled, and SCHEMA once per run.
+Each kind (`tap_moco.kinds`) adds only how it reads: `read(context, extra)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.authenticators import SimpleAuthenticator
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams import RESTStream
+
+from tap_moco import schemas
+from tap_moco.conform import RecordConformer, format_timestamp
+from tap_moco.errors import (
+    MocoNotFoundError,
+    MocoPermissionError,
+    MocoRequestError,
+    MocoStateError,
+    RetriableError,
+)
+from tap_moco.spec import SYNCED_AT, WINDOW_START, StreamSpec
+from tap_moco.transport import decoded
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+
+    import requests
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+    from tap_moco.settings import Settings
+    from tap_moco.transport import MocoTransport
+
+UPDATED_AFTER_OVERLAP = dt.timedelta(seconds=1)
+"""MOCO's `updated_after` is exclusive at one-second resolution: step back one second so a
+record updated in the same second as the bookmark, after we read, is not missed."""
+RESUME_KEY = "resume"
+"""Stream state key of the page checkpoint (see `tap_moco.kinds.paged`)."""
+
+
+@dataclass(frozen=True)
+class PageToken:
+    """What one request asks for beyond the stream's own filters: a page, a window."""
+
+    page: int | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class MocoStream(RESTStream[PageToken]):
+    """Base class of every MOCO stream; a kind overrides `read`."""
+
+    spec: ClassVar[StreamSpec]
+    child_context_key: ClassVar[str | None] = None
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # `RecordConformer` does what MOCO needs
+    schema = StreamSchema(SchemaDirectory(schemas))
+
+    def __init__(self, tap: Tap, *, settings: Settings, transport: MocoTransport) -> None:
+        self.settings = settings
+        self.transport = transport
+        super().__init__(tap=tap)
+        self._conform = RecordConformer(self.schema, self.name, self.logger)
+        self.logger.addFilter(_explained_failures_only)
+        self._answered = False
+        self._schema_written = False
+        self.hold_bookmark = False
+        self.skipped: str | None = None
+        self.requests = 0
+        self.synced_at = format_timestamp(
+            dt.datetime.fromtimestamp(self._initialized_at / 1000, tz=dt.timezone.utc)
+        )
+
+    # -- how requests are made (SDK hooks) --------------------------------------------
+
+    @property
+    def url_base(self) -> str:
+        """MOCO's API base URL for the configured account."""
+        return self.settings.base_url
+
+    @property
+    def requests_session(self) -> requests.Session:
+        """The transport's throttled, deadline-bounded session."""
+        return self.transport.session
+
+    @property
+    def authenticator(self) -> SimpleAuthenticator:
+        """No per-request auth: the session carries MOCO's `Authorization` header."""
+        return SimpleAuthenticator()
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """None beyond the session's (auth, Accept, our User-Agent)."""
+        return {}
+
+    @property
+    def timeout(self) -> int:
+        """Seconds for one whole answer (the session enforces it as a deadline)."""
+        return int(self.settings.request_timeout) or 1
+
+    def validate_response(self, response: requests.Response) -> None:
+        """MOCO's answer classified; 403/404 after the stream's first answer are faults."""
+        try:
+            self.transport.check(response, stream=self.name, permission=self.spec.permission)
+        except (MocoPermissionError, MocoNotFoundError) as exc:
+            if self._answered and not self.gone_is_normal(exc):
+                msg = f"{response.status_code} in the middle of the stream ({exc})"
+                raise RetriableError(msg, status=response.status_code) from None
+            raise
+        self._answered = True
+
+    def gone_is_normal(self, exc: Exception) -> bool:  # noqa: ARG002
+        """Whether a refusal after the first answer is normal rather than a fault."""
+        return False
+
+    def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Retries with MOCO's policy (see `tap_moco.transport`)."""
+        return self.transport.retrying(func, stream=self.name)
+
+    def get_url_params(
+        self, context: Context | None, next_page_token: PageToken | None
+    ) -> dict[str, Any]:
+        """Fixed filters, the window, `updated_after` from the bookmark, size and page."""
+        token = next_page_token or PageToken()
+        params: dict[str, Any] = {**self.spec.params, **token.extra}
+        params.update(self.incremental_params(context))
+        if token.page is not None:
+            params["per_page"] = self.settings.per_page
+            params["page"] = token.page
+        return params
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        """The records of one answer: a list's items, or the one object."""
+        data = decoded(response)
+        items = data if isinstance(data, list) else [data]
+        for item in items:
+            if not isinstance(item, dict):
+                msg = (
+                    f"Stream '{self.name}': MOCO sent a {type(item).__name__} where a record "
+                    f"(JSON object) belongs, in {self.path}"
+                )
+                raise MocoRequestError(msg)
+        return items
+
+    def fetch(self, context: Context | None, token: PageToken) -> requests.Response:
+        """One request through the SDK's pieces: prepared, retried, counted, validated."""
+        prepared = self.prepare_request(context, token)
+        response: requests.Response = self.request_decorator(self._request)(prepared, context)
+        self.requests += 1
+        self._http_counter.increment()
+        self.update_sync_costs(prepared, response, context)
+        return response
+
+    # -- records -------------------------------------------------------------------
+
+    def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        """Raw records for one context and window; each kind says how."""
+        raise NotImplementedError
+
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """Records of this stream for one context, with the first-request 403/404 policy."""
+        if self.skipped:
+            return
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            self._http_counter = counter
+            try:
+                yield from self.read(context, {})
+            except MocoPermissionError as exc:
+                self._skip(exc, "the key may not read it")
+            except MocoNotFoundError as exc:
+                self.not_found(exc, context)
+
+    def not_found(self, exc: MocoNotFoundError, context: Context | None) -> None:  # noqa: ARG002
+        """A 404 on the stream's first request: MOCO does not offer it to this account."""
+        self._skip(exc, "MOCO does not offer it to this account (module not enabled?)")
+
+    def _skip(self, exc: Exception, why: str) -> None:
+        if self.settings.strict_mode:
+            raise exc
+        self.skipped = why
+        self.logger.warning("%s; skipping the stream: %s (strict_mode fails instead)", exc, why)
+
+    def post_process(
+        self,
+        row: dict[str, Any],
+        context: Context | None = None,  # noqa: ARG002
+    ) -> dict[str, Any] | None:
+        """Conform types, stamp the run's start, check the key and the bookmark field."""
+        spec = self.spec
+        if spec.synthetic_replication_key:
+            row[SYNCED_AT] = self.synced_at
+        self._conform(row)
+        for key in self.primary_keys or ():
+            if row.get(key) is None:
+                msg = f"Stream '{self.name}': MOCO sent a record without its key '{key}'"
+                raise MocoRequestError(msg)
+        bookmark = self.replication_key
+        if bookmark and bookmark != WINDOW_START and not isinstance(row.get(bookmark), str):
+            msg = (
+                f"Stream '{self.name}': record {row.get('id')} has "
+                f"{bookmark}={row.get(bookmark)!r}, "
+                "not a timestamp"
+            )
+            raise MocoRequestError(msg)
+        return row
+
+    def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context | None:
+        """Children need only their parent's id."""
+        if self.child_context_key is None:
+            return super().get_child_context(record, context)
+        return {self.child_context_key: record["id"]}
+
+    def _write_schema_message(self) -> None:
+        """SCHEMA once per run, however many parents a child stream is read for."""
+        if not self._schema_written:
+            self._schema_written = True
+            super()._write_schema_message()
+
+    # -- bookmarks -------------------------------------------------------------------
+
+    @property
+    def _reconciles(self) -> bool:
+        names = self.settings.activate_version_streams
+        return "*" in names or self.name in names
+
+    @property
+    def replication_method(self) -> str:
+        """FULL_TABLE for a reconciling stream, whatever the catalog says."""
+        return "FULL_TABLE" if self._reconciles else super().replication_method
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """ACTIVATE_VERSION for the streams a reconciling run names (deletes propagate)."""
+        return self._reconciles
+
+    @property
+    def is_sorted(self) -> bool:
+        """Only top-level windows arrive in ascending order."""
+        return False
+
+    @property
+    def check_sorted(self) -> bool:
+        """Keep the largest value for unsorted streams; sorted windows may re-read behind."""
+        return not self.is_sorted
+
+    def bookmark_start(self, context: Context | None) -> dt.datetime | None:
+        """Where this run's change filter starts: the bookmark, else `start_date`."""
+        value = self.get_starting_replication_key_value(context)
+        if value is None:
+            return None if self.spec.reference else self.settings.start_date
+        parsed = _parse_bookmark(value)
+        if parsed is None:
+            msg = (
+                f"State for stream '{self.name}': bookmark {value!r} is not a timestamp; "
+                "fix it or reset the stream's state"
+            )
+            raise MocoStateError(msg)
+        if format_timestamp(parsed) > self.synced_at:
+            msg = (
+                f"State for stream '{self.name}': bookmark {value} lies in the future; every "
+                "later run would read nothing: reset the stream's state"
+            )
+            raise MocoStateError(msg)
+        return parsed
+
+    def _parse_datetime(self, value: str) -> dt.datetime:
+        """The SDK's bookmark parsing, with one line naming the stream when it fails."""
+        parsed = _parse_bookmark(value)
+        if parsed is None:
+            msg = (
+                f"State for stream '{self.name}': bookmark {value!r} is not a timestamp; "
+                "fix it or reset the stream's state"
+            )
+            raise MocoStateError(msg)
+        return parsed
+
+    def incremental_params(self, context: Context | None) -> dict[str, str]:
+        """`updated_after` from the bookmark, one second early (see the overlap)."""
+        if not self.spec.updated_after or self.replication_key is None:
+            return {}
+        start = self.bookmark_start(context)
+        if start is None:
+            return {}
+        return {"updated_after": format_timestamp(start - UPDATED_AFTER_OVERLAP)}
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> Any:  # noqa: ARG002
+        """Cap bookmarks at this run's start, or at an interrupted run's start on resume."""
+        if self.replication_key in (None, WINDOW_START):
+            return None
+        resume = self.stream_state.get(RESUME_KEY)
+        started = resume.get("started") if isinstance(resume, dict) else None
+        if isinstance(started, str) and started < self.synced_at:
+            return started
+        return self.synced_at
+
+    def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
+        """Promote the bookmark, unless this run's read could not be settled (then keep it)."""
+        previous = self.stream_state.get("replication_key_value")
+        super().finalize_state_progress_markers(state)
+        if self.hold_bookmark and self.replication_key:
+            target = state if state is not None else self.stream_state
+            if previous is None:
+                target.pop("replication_key_value", None)
+            else:
+                target["replication_key_value"] = previous
+
+
+def _explained_failures_only(record: logging.LogRecord) -> bool:
+    """Drop the SDK's generic "unhandled error" line: the tap prints the explained one."""
+    return not record.getMessage().startswith("An unhandled error occurred while syncing")
+
+
+def _parse_bookmark(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)

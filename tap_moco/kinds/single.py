@@ -1,0 +1,35 @@
+"""Streams answered by one JSON object per request: the object itself, or an array in it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tap_moco.kinds.base import MocoStream, PageToken
+from tap_moco.transport import decoded
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from singer_sdk.helpers.types import Context
+
+
+class ObjectStream(MocoStream):
+    """One object per request (a profile, a report, a customer approval)."""
+
+    def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        """The one record."""
+        yield from self.parse_response(self.fetch(context, PageToken(None, extra)))
+
+
+class DetailItemsStream(MocoStream):
+    """The array `items_key` inside one detail object (an invoice's or offer's items)."""
+
+    def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+        """The items of the object."""
+        data = decoded(self.fetch(context, PageToken(None, extra)))
+        items = data.get(self.spec.items_key) if isinstance(data, dict) else None
+        yield from self.parse_records(items or [])
+
+    def parse_records(self, items: list[Any]) -> list[dict[str, Any]]:
+        """Items checked like any list's."""
+        return [item for item in items if isinstance(item, dict)]

@@ -1,0 +1,267 @@
+"""The README's walkthroughs, run as printed: README.md is the script, this file only checks.
+
+Every `bash` block between `<!-- walkthrough:start -->` and `<!-- walkthrough:end -->`
+("Use with Meltano") and between the `singer` markers ("Plain Singer") runs in order in a new
+temporary directory, against sandboxes and a throwaway PostgreSQL cluster. The only change
+made to a block is the account: `domain acme` (or `"domain": "acme"`) becomes the sandbox's
+`api_url`. A block added to the README runs here without any change to this file; a check
+whose block disappeared from the README fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from sandbox.expected import expected_keys
+from sandbox.runner import ROOT, SECRET_KEY
+from tap_moco.streams import STREAM_SPECS
+from tests.pg import postgres_cluster, psql
+
+README = ROOT / "README.md"
+START = dt.date(2024, 1, 1)  # the walkthrough's start_date
+DEFAULT_STREAMS = [spec.name for spec in STREAM_SPECS if spec.selected_by_default]
+LOADER_PASSWORD = "loader-Pw-2b8e"
+MELTANO = os.environ.get("MELTANO_BIN")  # from `make test`; CI must have it
+
+
+def readme_blocks(marker: str) -> list[str]:
+    """The `bash` blocks between a marker pair of README.md, dedented, in order."""
+    text = README.read_text()
+    begin, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    assert text.count(begin) == 1 and text.count(end) == 1, marker
+    section = text.split(begin)[1].split(end)[0]
+    blocks = []
+    for indent, body in re.findall(r"^( *)```bash\n(.*?)^\1```", section, re.DOTALL | re.MULTILINE):
+        lines = [line.removeprefix(indent) for line in body.splitlines()]
+        blocks.append("\n".join(lines) + "\n")
+    assert blocks, marker
+    return blocks
+
+
+def with_api_url(block: str, urls: dict[str, str]) -> str:
+    """Swap each account's `domain` for its sandbox's `api_url`: the walkthrough's one change."""
+    for account, url in urls.items():
+        block = re.sub(rf"(config set \S+) domain {account}\b", rf"\1 api_url {url}", block)
+        block = block.replace(f'"domain": "{account}"', f'"api_url": "{url}"')
+    assert not re.search(r"\bdomain (acme|globex)\b|\"domain\":", block), block
+    return block
+
+
+class Shell:
+    """Runs README blocks one after another; each starts where the previous one ended (`cd`)."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.cwd = cwd
+        self.env = env
+        self.marker = cwd / ".walkthrough-pwd"
+
+    def run(self, block: str) -> str:
+        script = f'set -eo pipefail\ncd "{self.cwd}"\n{block}\npwd > "{self.marker}"\n'
+        result = subprocess.run(
+            ["bash", "-c", script],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        assert SECRET_KEY not in output, "the API key leaked into a command's output"
+        assert result.returncode == 0, f"README block failed:\n{block}\n{output[-4000:]}"
+        self.cwd = Path(self.marker.read_text().strip())
+        return result.stdout
+
+
+def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The user's shell: no TAP_MOCO_* or MELTANO_* leaking in from the suite's environment."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TAP_MOCO", "TARGET_", "MELTANO", "VIRTUAL_ENV", "PG"))
+    }
+    env.update(HOME=str(tmp_path / "home"), MELTANO_SEND_ANONYMOUS_USAGE_STATS="false")
+    (tmp_path / "home").mkdir(exist_ok=True)
+    env.update(extra)
+    return env
+
+
+def records_by_stream(path: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in path.read_text().splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            counts[message["stream"]] = counts.get(message["stream"], 0) + 1
+    return counts
+
+
+def test_plain_singer_walkthrough(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory()
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / ".venv").symlink_to(ROOT / ".venv")  # `make install` has made it
+    shell = Shell(clone, base_env(tmp_path, MOCO_API_KEY=SECRET_KEY))
+    (block,) = readme_blocks("singer")
+    shell.run(with_api_url(block, {"acme": sandbox.base_url}))
+
+    work = clone / "moco-singer"
+    first = records_by_stream(work / "messages.jsonl")
+    assert set(first) <= {"users", "projects", "activities"}
+    assert first["activities"] == len(expected_keys(sandbox, "activities", START))
+    state = json.loads((work / "state.json").read_text())
+    assert "activities" in state["bookmarks"]
+    activities = [entry for entry in sandbox.request_log if entry.path == "/activities"]
+    assert activities[0].query["updated_after"] < START.isoformat()  # first run: start_date
+    assert activities[-1].query["updated_after"] > START.isoformat()  # second: state.json
+    changes = records_by_stream(work / "changes.jsonl")
+    assert set(changes) <= {"users", "projects", "activities"}
+    assert changes.get("activities", 0) < first["activities"]
+
+
+# -- Use with Meltano ---------------------------------------------------------------------------
+
+
+def duckdb_count(path: Path, table: str) -> int:
+    with duckdb.connect(str(path), read_only=True) as db:
+        return db.execute(f'select count(*) from moco.moco."{table}"').fetchone()[0]
+
+
+@pytest.mark.timeout(1200)
+def test_readme_walkthrough_in_a_new_project(sandbox_factory, tmp_path):
+    if not MELTANO:
+        assert not os.environ.get("CI"), "CI needs MELTANO_BIN (set by `make test`)"
+        pytest.skip("MELTANO_BIN is not set (run through `make test`)")
+    # a small account keeps the runs short at the plan's rate limit, which the README sets
+    acme, globex = sandbox_factory(scale=0.3), sandbox_factory(seed=7, scale=0.3)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "meltano").symlink_to(MELTANO)
+    version = subprocess.run([MELTANO, "--version"], capture_output=True, text=True, check=True)
+    assert "4.4.1" in version.stdout and "meltano==4.4.1" in README.read_text()
+
+    with postgres_cluster() as port:
+        env = base_env(
+            tmp_path,
+            PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            TAP=str(ROOT),
+            MOCO_API_KEY=SECRET_KEY,
+            GLOBEX_API_KEY=SECRET_KEY,
+            PGHOST="127.0.0.1",
+            PGPORT=str(port),
+            PGPASSWORD=LOADER_PASSWORD,
+        )
+        shell = Shell(tmp_path, env)
+        context: dict[str, Any] = {"acme": acme, "globex": globex, "port": port}
+        checks = walkthrough_checks()
+        used: set[str] = set()
+        for block in readme_blocks("walkthrough"):
+            matching = [key for key in checks if key in block]
+            assert len(matching) <= 1, matching
+            before, after = checks.get(matching[0], (None, None)) if matching else (None, None)
+            used.update(matching)
+            if before:
+                before(context)
+            output = shell.run(
+                with_api_url(block, {"acme": acme.base_url, "globex": globex.base_url})
+            )
+            context["project"] = shell.cwd
+            if after:
+                after(context, output)
+        assert used == set(checks), f"README blocks missing for checks: {set(checks) - used}"
+
+
+def walkthrough_checks() -> dict[str, tuple[Any, Any]]:
+    """What must hold before and after the README block that contains each key."""
+
+    def about(context: dict[str, Any], output: str) -> None:
+        assert "tap-moco" in output and "api_key" in output
+
+    def configured(context: dict[str, Any], output: str) -> None:
+        project: Path = context["project"]
+        assert "TAP_MOCO_API_KEY=" in (project / ".env").read_text()
+        assert SECRET_KEY not in (project / "meltano.yml").read_text()
+
+    def selected(context: dict[str, Any], output: str) -> None:
+        assert re.search(r"\[selected\s*\] invoice_items\.", output), output[-2000:]
+        assert not re.search(r"\[selected\s*\] project_tasks\.", output)
+
+    def duckdb_loaded(context: dict[str, Any], output: str) -> None:
+        database = context["project"] / "output" / "moco.duckdb"
+        for stream in DEFAULT_STREAMS:
+            expected = len(expected_keys(context["acme"], stream, START))
+            assert duckdb_count(database, stream) == expected, stream
+        assert duckdb_count(database, "invoice_items") > 0
+
+    def duckdb_queried(context: dict[str, Any], output: str) -> None:
+        assert "person" in output and "hours" in output
+        assert re.search(r"│\s*\d+\.\d+\s*│", output), output
+
+    def postgres_loaded(context: dict[str, Any], output: str) -> None:
+        port = context["port"]
+        assert (
+            psql(port, "select pg_get_userbyid(datdba) from pg_database where datname = 'moco'")
+            == "moco_loader"
+        )
+        for stream in DEFAULT_STREAMS:
+            expected = len(expected_keys(context["acme"], stream, START))
+            assert int(psql(port, f'select count(*) from moco."{stream}"')) == expected, stream
+        shown = re.search(r"\((\d+) rows?\)", output)
+        assert shown and int(shown.group(1)) > 0, output[-2000:]
+
+    def delete_a_company(context: dict[str, Any]) -> None:
+        sandbox = context["acme"]
+        context["gone"] = sandbox.expected("companies")[0]["id"]
+        sandbox.delete("companies", context["gone"])
+
+    def reconciled(context: dict[str, Any], output: str) -> None:
+        assert "moco-daily" in output and "moco-weekly-reconcile" in output
+        port, gone = context["port"], context["gone"]
+        alive = f"select count(*) from moco.companies where id = {gone} and _sdc_deleted_at is null"
+        assert psql(port, alive) == "0"
+        kept = "select count(*) from moco.companies where _sdc_deleted_at is null"
+        assert int(psql(port, kept)) == len(context["acme"].expected("companies"))
+
+    def before_reset(context: dict[str, Any]) -> None:
+        context["acme"].reset_log()
+
+    def reset(context: dict[str, Any], output: str) -> None:
+        log = context["acme"].request_log
+        companies = [entry for entry in log if entry.path == "/companies"]
+        activities = [entry for entry in log if entry.path == "/activities"]
+        # no bookmark: companies from the start (start_date at most), the rest from theirs
+        assert companies and all(
+            entry.query.get("updated_after", "") < START.isoformat() for entry in companies
+        )
+        assert activities and all(
+            entry.query["updated_after"] > START.isoformat() for entry in activities
+        )
+
+    def accounts(context: dict[str, Any], output: str) -> None:
+        port = context["port"]
+        for schema, account, sandbox in (
+            ("moco", "acme", context["acme"]),
+            ("moco_globex", "globex", context["globex"]),
+        ):
+            rows = psql(port, f"select account, count(*) from {schema}.activities group by account")
+            assert rows == f"{account}|{len(expected_keys(sandbox, 'activities', START))}", rows
+        assert re.search(r"acme\s*\|", output) and re.search(r"globex\s*\|", output), output
+
+    return {
+        "meltano invoke tap-moco --about": (None, about),
+        "meltano config test tap-moco": (None, configured),
+        "meltano select tap-moco --list": (None, selected),
+        "--from-ref $TAP/plugins/loaders/target-duckdb": (None, duckdb_loaded),
+        "moco.moco.activities": (None, duckdb_queried),
+        "--from-ref $TAP/plugins/loaders/target-postgres": (None, postgres_loaded),
+        "meltano schedule run moco-weekly-reconcile": (delete_a_company, reconciled),
+        "meltano state set": (before_reset, reset),
+        "tap-moco--globex target-postgres--globex": (None, accounts),
+    }
