@@ -260,6 +260,7 @@ class RecordConformer:
                 return _FAILED if arr is None else arr(value, where)
             return slow(value)
 
+        conform.fast = fast - {float}  # type: ignore[attr-defined]  # read by objects, inline
         return conform
 
     def _compile_object(self, schema: dict[str, Any], path: str) -> Coerce | None:
@@ -274,10 +275,15 @@ class RecordConformer:
             name for name, prop in props.items() if "null" in _types(prop) or not _types(prop)
         }
         prefix = path
+        # Per field, the types that are valid as they are: checked inline, without a call.
+        valid = {name: field.fast for name, field in fields.items()}  # type: ignore[attr-defined]
+        nothing: frozenset[type] = frozenset()
 
         def conform_object(value: dict[str, Any], _where: str) -> Any:
             undeclared: list[str] | None = None
             for key, item in value.items():
+                if type(item) in valid.get(key, nothing):
+                    continue
                 field = fields.get(key)
                 if field is None:
                     if undeclared is None:

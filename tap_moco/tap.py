@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
+from singer_sdk.plugin_base import PluginBase
 
 from tap_moco.errors import (
     MocoAuthError,
@@ -87,6 +89,21 @@ class TapMoco(Tap):
         super().__init__(*args, **kwargs)
         if self._validate_config_on_init:
             _ = self.settings
+
+    def setup_mapper(self) -> None:
+        """Register every stream for stream maps, deselected ones with their whole schema.
+
+        The SDK (0.54, meltano/sdk#1942) registers a deselected stream with an empty schema,
+        and then any `"*"` stream map fails on its key properties.
+        """
+        PluginBase.setup_mapper(self)
+        for entry in self.catalog.streams:
+            name = entry.stream or entry.tap_stream_id
+            selection = entry.metadata.resolve_selection()
+            schema = entry.schema.to_dict()
+            if entry.metadata.root.selected is not False:
+                schema = get_selected_schema(name, schema, selection)
+            self.mapper.register_raw_stream_schema(name, schema, entry.key_properties)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         """Our one-line errors, naming the setting, before the SDK's schema check."""

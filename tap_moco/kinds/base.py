@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import SimpleAuthenticator
+from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
 from tap_moco import schemas
@@ -36,7 +38,7 @@ from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 
     import requests
     from singer_sdk import Tap
@@ -76,6 +78,7 @@ class MocoStream(RESTStream[PageToken]):
         self.logger.addFilter(_explained_failures_only)
         self._answered = False
         self._schema_written = False
+        self._everything_selected: bool | None = None
         self.hold_bookmark = False
         self.skipped: str | None = None
         self.requests = 0
@@ -223,6 +226,29 @@ class MocoStream(RESTStream[PageToken]):
             return super().get_child_context(record, context)
         return {self.child_context_key: record["id"]}
 
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[RecordMessage, None, None]:
+        """RECORD messages; with every field selected, without the SDK's per-record trim.
+
+        `RecordConformer` already drops what the schema does not declare, and the SDK's
+        recursive trim of deselected fields cost a third of the tap's CPU for nothing.
+        """
+        if self._everything_selected is None:
+            self._everything_selected = all(self.mask.values())
+        if not self._everything_selected:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
+
     def _write_schema_message(self) -> None:
         """SCHEMA once per run, however many parents a child stream is read for."""
         if not self._schema_written:
@@ -258,7 +284,8 @@ class MocoStream(RESTStream[PageToken]):
 
     def bookmark_start(self, context: Context | None) -> dt.datetime | None:
         """Where this run's change filter starts: the bookmark, else `start_date`."""
-        value = self.get_starting_replication_key_value(context)
+        # The stored bookmark itself: the SDK's starting value falls back to `start_date`.
+        value = self.get_context_state(context).get("replication_key_value")
         if value is None:
             return None if self.spec.reference else self.settings.start_date
         parsed = _parse_bookmark(value)
