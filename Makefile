@@ -9,7 +9,7 @@ PYTHON_VERSIONS := 3.10 3.11 3.12 3.13
 MAIN_PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 MATRIX_OTHERS = $(filter-out $(MAIN_PYTHON_VERSION),$(PYTHON_VERSIONS))
 
-.PHONY: install install-meltano test lint demo bench schemas catalog clean matrix plugin-settings
+.PHONY: install install-meltano test lint demo bench schemas catalog clean matrix plugin-settings mutants
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# `make test` adds the matrix for the Pythons other than the main venv's (which ran everything).
+# `make test`: lint, the whole suite, the planted defects (`make mutants`, about 3 minutes),
+# then the matrix for the Pythons other than the main venv's (which ran everything).
 test: install install-meltano lint
 	MELTANO_BIN=$(abspath $(MELTANO)) $(VENV)/bin/pytest
+	$(PY) scripts/mutants.py
 	PYTHON_VERSIONS="$(MATRIX_OTHERS)" scripts/python_matrix.sh
 
 demo: install install-meltano
@@ -42,6 +44,10 @@ demo: install install-meltano
 
 bench: install
 	$(PY) -m bench
+
+# Plant each defect of scripts/mutants.toml alone in a copy of the repository; its tests must fail.
+mutants: install
+	$(PY) scripts/mutants.py
 
 # MOCO's OpenAPI document is not in this repository: `make schemas OPENAPI=/path/openapi.json`
 # (without OPENAPI the generator looks for ../shared/moco-api/openapi.json and says where to get it).

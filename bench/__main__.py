@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bench.figures import FIGURES, SCALES
+from bench.readme import PUBLISHED, ROOT, write_readme
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -20,7 +22,18 @@ def main() -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
     parser.add_argument("--only", choices=sorted(FIGURES), action="append")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--write-readme",
+        nargs="?",
+        const=PUBLISHED,
+        type=Path,
+        metavar="RESULTS",
+        help=f"render RESULTS (default {PUBLISHED.relative_to(ROOT)}) into README.md, run nothing",
+    )
     args = parser.parse_args()
+    if args.write_readme:
+        write_readme(args.write_readme)
+        return 0
     scale = SCALES[args.scale]
     rows = []
     for name in args.only or list(FIGURES):
@@ -41,7 +54,16 @@ def main() -> int:
         print(f"{item['figure']:<62} {item['value']:>8}  {item['goal']:<16} {met:<4} {detail}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        json.dumps({"scale": scale.name, "machine": machine, "figures": rows}, indent=2)
+        json.dumps(
+            {
+                "scale": scale.name,
+                "date": str(dt.datetime.now(dt.UTC).date()),
+                "machine": machine,
+                "figures": rows,
+            },
+            indent=2,
+        )
+        + "\n"
     )
     return 0
 

@@ -52,7 +52,10 @@ class SandboxProcess:
 
 def tap_config(base_url: str, **overrides: Any) -> dict[str, Any]:
     """Tap settings for the bench: the suite's, with the bench key and no rate limit."""
-    return base_config(base_url, **{"api_key": KEY, "rate_limit_requests": 10_000_000, **overrides})
+    config = base_config(base_url, api_key=KEY)
+    for deprecated in ("rate_limit_requests", "rate_limit_window_seconds"):
+        config.pop(deprecated)
+    return {**config, "rate_limits": "10000000/1", **overrides}
 
 
 def run_measured(command: list[str], *, keep_tail: int = 0) -> Measured:

@@ -14,29 +14,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tap_moco.spec import Shape, StreamSpec, Window  # noqa: E402
+from tap_moco.plan import cost_rule, describe  # noqa: E402
+from tap_moco.settings import MAX_PER_PAGE  # noqa: E402
+from tap_moco.spec import Shape, StreamSpec  # noqa: E402
 from tap_moco.streams import STREAM_SPECS  # noqa: E402
 
 README = ROOT / "README.md"
-WINDOW_COST = {
-    Window.MONTH: "1 request per month since `start_date`",
-    Window.YEAR: "1 request per year since `start_date`",
-    Window.YEARS: "1 request",
-}
-
-
-def _cost(spec: StreamSpec) -> str:
-    if spec.shape is Shape.STRINGS:
-        return "pages of 8 resources + 1 request per tagged record"
-    if spec.parent:
-        who = "changed " if spec.follows_parent else ""
-        per = f"1 request per {who}{spec.parent[:-1].replace('_', ' ')}"
-        return f"{per} and year" if spec.window else per
-    if spec.window:
-        return WINDOW_COST[spec.window]
-    if spec.shape is Shape.OBJECT:
-        return "1 request"
-    return "1 request per 100 records"
 
 
 def _replication(spec: StreamSpec) -> str:
@@ -49,19 +32,24 @@ def _replication(spec: StreamSpec) -> str:
 
 
 def streams_table() -> str:
-    """One row per stream: how it is read, keyed, replicated and what it costs."""
+    """One row per stream: how it is read, keyed, replicated and what it costs.
+
+    The cost columns are `tap_moco.plan`'s rules in words, the ones `tap-moco --plan` counts.
+    """
     rows = [
-        "| stream | endpoint | replication | primary key | parent | cost | default | permission |",
-        "|---|---|---|---|---|---|---|---|",
+        "| stream | endpoint | replication | primary key | parent | cost of a first sync | "
+        "daily run | default | permission |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for spec in STREAM_SPECS:
         endpoint = f"`GET {spec.path}`"
         if spec.shape is Shape.DETAIL_ITEMS:
             endpoint += f" → `{spec.items_key}[]`"
         keys = ", ".join(f"`{key}`" for key in spec.primary_keys) or "—"
+        first, daily = describe(cost_rule(spec), MAX_PER_PAGE)
         rows.append(
             f"| `{spec.name}` | {endpoint} | {_replication(spec)} | {keys} | "
-            f"{spec.parent or '—'} | {_cost(spec)} | "
+            f"{spec.parent or '—'} | {first} | {daily} | "
             f"{'yes' if spec.selected_by_default else 'no'} | {spec.permission or '—'} |"
         )
     return "\n".join(rows)

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
     import requests
 
+    from tap_moco.throttle import RateLimiter
+
 MAX_PASSES = 3
 """Read a list at most this often while its pages disagree or its X-Total moves."""
 
@@ -72,7 +74,7 @@ class PagedRead:
         fetch: Callable[[int], requests.Response],
         records: Callable[[requests.Response], list[dict[str, Any]]],
         workers: Callable[[], int],
-        requests_per_second: float,
+        limiter: RateLimiter,
         on_page: Callable[[int], None] = lambda _: None,
         count_creates: bool = False,
     ) -> None:
@@ -82,7 +84,7 @@ class PagedRead:
         self.fetch = fetch
         self.records = records
         self.workers = workers
-        self.requests_per_second = requests_per_second
+        self.limiter = limiter
         self.on_page = on_page
         self.count_creates = count_creates
         self.settled = True
@@ -143,7 +145,7 @@ class PagedRead:
             self.stream,
             total=total,
             per_page=per_page,
-            requests_per_second=self.requests_per_second,
+            limiter=self.limiter,
         )
         progress.page_done()
         workers = self.workers()

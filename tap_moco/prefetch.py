@@ -27,7 +27,8 @@ def ordered_prefetch(
 ) -> Iterator[tuple[Item, Result]]:
     """`(item, fetch(item))` in the order of `items`, at most `workers` in flight.
 
-    Once a result fails `more` (an empty page: the list shrank), nothing further is asked.
+    A result that fails `more` (a page without `rel="next"`) is the last one: nothing further
+    is asked, and results already in flight beyond it are dropped.
     """
     todo = iter(items)
     pending: deque[tuple[Item, Future[Result]]] = deque()
@@ -40,12 +41,12 @@ def ordered_prefetch(
             while pending:
                 item, future = pending.popleft()
                 result = future.result()
-                if more(result):
-                    following = next(todo, None)
-                    if following is not None:
-                        pending.append((following, pool.submit(fetch, following)))
-                else:
-                    todo = iter(())
+                if not more(result):
+                    yield item, result
+                    return  # what is still in flight lies past the end: dropped
+                following = next(todo, None)
+                if following is not None:
+                    pending.append((following, pool.submit(fetch, following)))
                 yield item, result
         finally:
             for _, future in pending:

@@ -2,6 +2,11 @@
 
 A line every 30 seconds, and at each quarter of a list of 20 pages or more, is enough to
 see a long export moving without drowning the log.
+
+The ETA includes the rate limit's waits: the first pages of a list go out in a burst (a
+window's allowance at once), so the pace observed so far promises too much; the limiter's
+bound for the whole list (`RateLimiter.bound_seconds`), less the time already spent, is
+the least the rest can take, and the ETA is the larger of the two.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import logging
+
+    from tap_moco.throttle import RateLimiter
 
 PROGRESS_LOG_SECONDS = 30.0
 MILESTONE_MIN_PAGES = 20
@@ -28,14 +35,14 @@ class PageProgress:
         *,
         total: int | None,
         per_page: int,
-        requests_per_second: float,
+        limiter: RateLimiter,
     ) -> None:
         self.logger = logger
         self.stream = stream
         self.total = total
         self.per_page = per_page
         self.pages = math.ceil(total / per_page) if total else 0
-        self.min_seconds_per_page = 1 / requests_per_second
+        self.limiter = limiter
         self.started = time.monotonic()
         self.last_log = self.started
         self.done = 0
@@ -56,8 +63,7 @@ class PageProgress:
         if not due or self.done >= self.pages:
             return
         self.last_log = now
-        observed = (now - self.started) / self.done
-        remaining = (self.pages - self.done) * max(observed, self.min_seconds_per_page)
+        remaining = self.eta(now)
         self.logger.info(
             "Stream '%s': %d of %d pages, ~%d of %d records; ETA %.0fs",
             self.stream,
@@ -67,3 +73,11 @@ class PageProgress:
             self.total or 0,
             remaining,
         )
+
+    def eta(self, now: float) -> float:
+        """Seconds left: the observed pace, or the rate limit's bound if that is longer."""
+        elapsed = now - self.started
+        left = self.pages - self.done
+        observed = elapsed / self.done * left if self.done else 0.0
+        limited = self.limiter.bound_seconds(self.pages) - elapsed
+        return max(observed, limited, 0.0)

@@ -203,6 +203,34 @@ CONFIG_SCHEMA = th.PropertiesList(
             "deleted in MOCO (e.g. for a weekly reconciling run). `*` means all."
         ),
     ),
+    th.Property(
+        "delete_detection",
+        th.BooleanType,
+        default=True,
+        title="Delete detection",
+        description=(
+            "Find records deleted in MOCO in ordinary runs: one count request per "
+            "incremental list stream; a stream whose count falls short is re-read whole "
+            "with ACTIVATE_VERSION, and full-table streams always send it. false turns it off."
+        ),
+    ),
+    th.Property(
+        "delete_detection_exclude",
+        th.ArrayType(th.StringType),
+        title="Delete detection: excluded streams",
+        description="Streams without delete detection (no count, no re-read, no version).",
+    ),
+    th.Property(
+        "delete_detection_max_records",
+        th.IntegerType(minimum=0),
+        default=50_000,
+        title="Delete detection: largest re-read",
+        description=(
+            "A stream with deletes is re-read whole only up to this many records (100 per "
+            "request); a larger one is named in a warning and keeps its deletes until a "
+            "reconciling run (`activate_version_streams`). 0 never re-reads."
+        ),
+    ),
 ).to_dict()
 
 
@@ -238,6 +266,9 @@ class Settings:
     user_agent: str
     activate_version_streams: tuple[str, ...]
     emit_activate_version_messages: bool
+    delete_detection: bool = True
+    delete_detection_exclude: tuple[str, ...] = ()
+    delete_detection_max_records: int = 50_000
 
     @property
     def host(self) -> str:
@@ -436,9 +467,13 @@ def _rate_limits(config: Mapping[str, Any], plan: str) -> Windows:
 
 
 def _activate_version_streams(raw: Any) -> tuple[str, ...]:
+    return _stream_names(raw, "activate_version_streams")
+
+
+def _stream_names(raw: Any, name: str) -> tuple[str, ...]:
     streams = raw or ()
     if not isinstance(streams, (list, tuple)) or not all(isinstance(s, str) for s in streams):
-        raise SettingsError("activate_version_streams", "expected a list of stream names")
+        raise SettingsError(name, "expected a list of stream names")
     return tuple(streams)
 
 
@@ -468,4 +503,9 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
         activate_version_streams=_activate_version_streams(config.get("activate_version_streams")),
         # the SDK's own flag (not declared here): ACTIVATE_VERSION for every stream
         emit_activate_version_messages=_bool(config, "emit_activate_version_messages"),
+        delete_detection=_bool(config, "delete_detection"),
+        delete_detection_exclude=_stream_names(
+            config.get("delete_detection_exclude"), "delete_detection_exclude"
+        ),
+        delete_detection_max_records=_int(config, "delete_detection_max_records"),
     )

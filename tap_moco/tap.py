@@ -2,7 +2,8 @@
 
 Owns what concerns the whole run: building one stream per declaration with the settings and
 the transport handed over explicitly, reading streams one after another so that a stream
-that fails is reported and its bookmark kept while the others still finish, SIGTERM/SIGINT
+that fails is reported and its bookmark kept while the others still finish (a stream read
+whole sends ACTIVATE_VERSION only once it finished: `tap_moco.deletes`), SIGTERM/SIGINT
 ending the process at once with a final STATE and a non-zero exit, and every explained
 failure printed as one line (exit 1).
 """
@@ -10,9 +11,11 @@ failure printed as one line (exit 1).
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import sys
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,6 +26,7 @@ from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from singer_sdk.plugin_base import PluginBase
 
+from tap_moco import deletes
 from tap_moco.errors import (
     MocoAuthError,
     MocoConnectionError,
@@ -32,8 +36,16 @@ from tap_moco.errors import (
     MocoStreamIncompleteError,
 )
 from tap_moco.kinds import MocoStream, build_stream_classes
+from tap_moco.plan import plan_for_tap
 from tap_moco.settings import CONFIG_SCHEMA, Settings, SettingsError, resolve_settings
 from tap_moco.streams import STREAM_SPECS
+from tap_moco.summary import (
+    end_line,
+    quiet_sdk_logs,
+    start_line,
+    summary_table,
+    without_sdk_chatter,
+)
 from tap_moco.throttle import shared_limiter
 from tap_moco.transport import MocoTransport
 
@@ -85,8 +97,9 @@ class TapMoco(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Validate settings before any request (discovery needs none)."""
         self._validate_config_on_init = kwargs.get("validate_config", True)
-        logging.getLogger(self.name).addFilter(_no_sdk_chatter)
+        logging.getLogger(self.name).addFilter(without_sdk_chatter)
         super().__init__(*args, **kwargs)
+        quiet_sdk_logs(self.logger, self.metrics_logger)
         if self._validate_config_on_init:
             _ = self.settings
 
@@ -119,23 +132,34 @@ class TapMoco(Tap):
         if self.state:
             self._state_writer.write_state(self.state)
         failures: list[str] = []
+        ran: list[Any] = []
         for stream in self.streams.values():
             if stream.parent_stream_type or not (
                 stream.selected or stream.has_selected_descendents
             ):
                 continue
+            family = [stream, *(child for child in stream.child_streams if child.selected)]
+            ran.extend(family)
+            stream.logger.info("%s", start_line(stream, family[1:]))
+            started = time.monotonic()
+            deletes.begin(stream)
             try:
                 stream.sync()
             except (MocoAuthError, MocoConnectionError, MocoStateError):
                 raise  # nothing else can succeed either
             except MocoError as exc:
                 failures.append(str(exc))
+                stream.run_status = "failed, bookmark kept"  # type: ignore[attr-defined]
                 _discard_progress(stream)
                 self._state_writer.write_state(self.state)
                 continue
+            finally:
+                _log_ends(family, time.monotonic() - started)
+            deletes.finish(stream)  # ACTIVATE_VERSION only after a complete read
             stream.finalize_state_progress_markers()
         for stream in self.streams.values():
             stream.log_sync_costs()
+        LOGGER.info("%s", summary_table(ran))
         if failures:
             detail = "; ".join(failures)
             msg = f"{len(failures)} stream(s) incomplete, their bookmarks kept: {detail}"
@@ -202,9 +226,43 @@ class TapMoco(Tap):
             _fail(str(exc))
 
     @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command line plus `--plan`."""
+        import click  # only the command line needs it
+
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--plan"],
+                is_flag=True,
+                help=(
+                    "Print the requests and time a sync of the selected streams will take "
+                    "(first sync and daily run), counted with one request per list; "
+                    "--format=json for JSON."
+                ),
+            )
+        )
+        return command
+
+    @classmethod
+    def print_plan(cls, **kwargs: Any) -> None:
+        """`--plan`: the cost plan on stdout (see `tap_moco.plan`), no sync."""
+        config, state, catalog = kwargs.get("config"), kwargs.get("state"), kwargs.get("catalog")
+        tap = cls(
+            config=config.config if config else None,
+            state=None if state is None else json.loads(state.read()),
+            catalog=None if catalog is None else json.loads(catalog.read()),
+            parse_env_config=bool(config and config.parse_env),
+        )
+        sys.stdout.write(plan_for_tap(tap, kwargs.get("about_format")) + "\n")
+
+    @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the tap; report settings and MOCO errors as one line and exit 1."""
         try:
+            if kwargs.pop("plan", False) and not kwargs.get("about"):
+                cls.print_plan(**kwargs)
+                return
             super().invoke(*args, **kwargs)
         except ConfigValidationError as exc:
             first = exc.errors[0] if exc.errors else str(exc)
@@ -226,9 +284,12 @@ if __name__ == "__main__":
     TapMoco.cli()
 
 
-def _no_sdk_chatter(record: logging.LogRecord) -> bool:
-    """Drop the SDK's per-run bookkeeping lines that say nothing to a user."""
-    return "as child stream to" not in record.getMessage()
+def _log_ends(family: list[Any], wall: float) -> None:
+    """One end line per stream; a parent's seconds are its own, its children's taken out."""
+    parent, children = family[0], family[1:]
+    parent.seconds = max(0.0, wall - sum(child.seconds for child in children))
+    for stream in family:
+        stream.logger.info("%s", end_line(stream))
 
 
 _DISCOVERY_CONFIG = {"api_key": "discovery", "api_url": "http://127.0.0.1/api/v1"}

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import backoff
 import msgspec
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from tap_moco.errors import (
@@ -102,7 +103,7 @@ class MocoSession(requests.Session):
             try:
                 response = super().send(request, **kwargs)
             except _NEVER_ANSWERED as exc:
-                if not self.answered and not isinstance(exc, requests.exceptions.ReadTimeout):
+                if not self.answered and _never_connected(exc):
                     host = urlsplit(request.url or "").netloc
                     msg = (
                         f"Cannot reach MOCO at {host}: {_network_reason(exc)}; check the "
@@ -140,6 +141,14 @@ class MocoSession(requests.Session):
         if expired.is_set():
             msg = f"no complete answer within request_timeout ({self.deadline_seconds:g}s)"
             raise RetriableError(msg)
+
+
+def _never_connected(exc: Exception) -> bool:
+    """DNS, a refused or timed-out connect, TLS: no MOCO ever answered on that address."""
+    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ConnectTimeout)):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _network_reason(exc: Exception) -> str:

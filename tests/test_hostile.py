@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.hostile import FUTURE_FILTERS, PageFault, wait_for_request
+from sandbox.hostile import FUTURE_FILTERS, PageFault, max_in_flight, wait_for_request
 from sandbox.runner import (
     ROOT,
     SECRET_KEY,
@@ -93,6 +93,8 @@ def test_a_link_cannot_rewrite_our_filters(sandbox_factory, mode):
     run = bounded(config, streams={"companies"})
     pages = [entry for entry in sandbox.request_log if entry.path == "/companies"]
     assert len(pages) >= 2
+    if mode == "pages_in_flight":
+        assert max_in_flight(pages) >= 2, "the pages-in-flight path never ran"
     first = pages[0].query
     assert first.get("include_archived") == "true"
     for entry in pages:

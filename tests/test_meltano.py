@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -83,7 +84,11 @@ def test_duckdb_pipeline_loads_every_row_then_only_changes(installed, sandbox_fa
         sandbox.update("companies", company)
     sandbox.reset_log()
     run(sandbox, "target-duckdb", suffix, TARGET_DUCKDB_FILEPATH=str(database))
-    companies_requests = [entry for entry in sandbox.request_log if entry.path == "/companies"]
+    companies_requests = [  # the delete-detection count (per_page=1) aside
+        entry
+        for entry in sandbox.request_log
+        if entry.path == "/companies" and entry.query.get("per_page") != "1"
+    ]
     assert len(companies_requests) == 1 and "updated_after" in companies_requests[0].query
     with duckdb.connect(str(database), read_only=True) as db:
         assert db.execute("select count(*) from moco.moco.companies").fetchone()[0] == len(
@@ -108,6 +113,22 @@ def test_connection_check_through_meltano(installed, sandbox):
         check=False,
     )
     assert bad.returncode != 0
+
+
+def test_config_test_fails_fast_for_a_host_that_never_answers(installed, sandbox):
+    """`meltano config test` syncs until a first record: a refused host must fail at once."""
+    started = time.monotonic()
+    result = meltano(
+        "--environment=sandbox",
+        "config",
+        "test",
+        "tap-moco",
+        env={**pipeline_env(sandbox), "TAP_MOCO_API_URL": "http://127.0.0.1:9/api/v1"},
+        check=False,
+    )
+    assert result.returncode != 0
+    assert time.monotonic() - started < 60  # Meltano's own start-up included; no back-off
+    assert "Cannot reach MOCO" in result.stdout + result.stderr
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------

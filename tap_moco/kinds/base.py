@@ -14,6 +14,7 @@ Each kind (`tap_moco.kinds`) adds only how it reads: `read(context, extra)`.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -34,10 +35,10 @@ from tap_moco.errors import (
     RetriableError,
 )
 from tap_moco.spec import SYNCED_AT, WINDOW_START, StreamSpec
+from tap_moco.summary import without_sdk_chatter
 from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
-    import logging
     from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 
     import requests
@@ -75,13 +76,16 @@ class MocoStream(RESTStream[PageToken]):
         self.transport = transport
         super().__init__(tap=tap)
         self._conform = RecordConformer(self.schema, self.name, self.logger)
-        self.logger.addFilter(_explained_failures_only)
+        self.logger.addFilter(without_sdk_chatter)
         self._answered = False
         self._schema_written = False
         self._everything_selected: bool | None = None
         self.hold_bookmark = False
+        self._bookmark_at_start: Any = None
         self.skipped: str | None = None
         self.requests = 0
+        self.records_written = 0
+        self.seconds = 0.0  # wall time in `get_records` (a parent's includes its children)
         self.synced_at = format_timestamp(
             dt.datetime.fromtimestamp(self._initialized_at / 1000, tz=dt.timezone.utc)
         )
@@ -160,8 +164,10 @@ class MocoStream(RESTStream[PageToken]):
     def fetch(self, context: Context | None, token: PageToken) -> requests.Response:
         """One request through the SDK's pieces: prepared, retried, counted, validated."""
         prepared = self.prepare_request(context, token)
-        response: requests.Response = self.request_decorator(self._request)(prepared, context)
-        self.requests += 1
+        try:
+            response: requests.Response = self.request_decorator(self._request)(prepared, context)
+        finally:
+            self.requests += 1  # a refused request was asked too (the run summary counts it)
         self._http_counter.increment()
         self.update_sync_costs(prepared, response, context)
         return response
@@ -176,6 +182,9 @@ class MocoStream(RESTStream[PageToken]):
         """Records of this stream for one context, with the first-request 403/404 policy."""
         if self.skipped:
             return
+        started = time.monotonic()
+        if self._bookmark_at_start is None:
+            self._bookmark_at_start = self.get_context_state(context).get("replication_key_value")
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             self._http_counter = counter
@@ -185,6 +194,8 @@ class MocoStream(RESTStream[PageToken]):
                 self._skip(exc, "the key may not read it")
             except MocoNotFoundError as exc:
                 self.not_found(exc, context)
+            finally:
+                self.seconds += time.monotonic() - started
 
     def not_found(self, exc: MocoNotFoundError, context: Context | None) -> None:  # noqa: ARG002
         """A 404 on the stream's first request: MOCO does not offer it to this account."""
@@ -218,6 +229,7 @@ class MocoStream(RESTStream[PageToken]):
                 "not a timestamp"
             )
             raise MocoRequestError(msg)
+        self.records_written += 1
         return row
 
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context | None:
@@ -288,13 +300,7 @@ class MocoStream(RESTStream[PageToken]):
         value = self.get_context_state(context).get("replication_key_value")
         if value is None:
             return None if self.spec.reference else self.settings.start_date
-        parsed = _parse_bookmark(value)
-        if parsed is None:
-            msg = (
-                f"State for stream '{self.name}': bookmark {value!r} is not a timestamp; "
-                "fix it or reset the stream's state"
-            )
-            raise MocoStateError(msg)
+        parsed = self._parse_datetime(value)
         if format_timestamp(parsed) > self.synced_at:
             msg = (
                 f"State for stream '{self.name}': bookmark {value} lies in the future; every "
@@ -316,8 +322,8 @@ class MocoStream(RESTStream[PageToken]):
 
     def incremental_params(self, context: Context | None) -> dict[str, str]:
         """`updated_after` from the bookmark, one second early (see the overlap)."""
-        if not self.spec.updated_after or self.replication_key is None:
-            return {}
+        if not self.spec.updated_after or self.replication_method == "FULL_TABLE":
+            return {}  # a reconciling run reads everything, whatever the bookmark
         start = self.bookmark_start(context)
         if start is None:
             return {}
@@ -333,21 +339,20 @@ class MocoStream(RESTStream[PageToken]):
             return started
         return self.synced_at
 
-    def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
-        """Promote the bookmark, unless this run's read could not be settled (then keep it)."""
-        previous = self.stream_state.get("replication_key_value")
-        super().finalize_state_progress_markers(state)
+    def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
+        """Promote the bookmark, unless this run's read could not be settled (then keep it).
+
+        The SDK promotes the bookmark here at the end of each sync (not in
+        `finalize_state_progress_markers`), so the hold is applied here too.
+        """
+        target = state if state is not None else self.stream_state
+        previous = self._bookmark_at_start
+        super()._finalize_state(state)
         if self.hold_bookmark and self.replication_key:
-            target = state if state is not None else self.stream_state
             if previous is None:
                 target.pop("replication_key_value", None)
             else:
                 target["replication_key_value"] = previous
-
-
-def _explained_failures_only(record: logging.LogRecord) -> bool:
-    """Drop the SDK's generic "unhandled error" line: the tap prints the explained one."""
-    return not record.getMessage().startswith("An unhandled error occurred while syncing")
 
 
 def _parse_bookmark(value: Any) -> dt.datetime | None:

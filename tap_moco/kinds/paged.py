@@ -5,23 +5,36 @@ Owns the page checkpoint: after each page of a top-level list the stream's state
 under the same filter (a changed `start_date` or bookmark starts again at page 1), and its
 bookmark is then capped at the interrupted run's start (`started`): edits made while the
 tap was down to pages already read come back in the next run.
+
+Also owns the reads delete detection asks for (`tap_moco.deletes`): the count (`per_page=1`)
+before an incremental read, and the whole re-read with a new version when records vanished
+(its records start no child streams: those follow changed parents). "Whole" is the stream's
+scope: everything since `start_date` (reference tables: everything), the filter of a first
+run, so a count, a re-read or a FULL_TABLE read (a reconciling run) load no record an
+ordinary sync would not, and a first run's page 1 gives the count for free.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tap_moco import deletes
+from tap_moco.conform import format_timestamp
 from tap_moco.errors import MocoRequestError
-from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken
-from tap_moco.pagination import MocoLinkPaginator
+from tap_moco.kinds.base import RESUME_KEY, UPDATED_AFTER_OVERLAP, MocoStream, PageToken
+from tap_moco.pagination import MocoLinkPaginator, page_of
 from tap_moco.paging import PagedRead
 from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    import datetime as dt
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     import requests
     from singer_sdk.helpers.types import Context
+
+CHANGES, WHOLE, COUNT = "changes", "whole", "count"
+"""What the requests of a `PagedListStream` ask for right now (see `get_url_params`)."""
 
 
 class PagedListStream(MocoStream):
@@ -31,11 +44,44 @@ class PagedListStream(MocoStream):
         """MOCO's `Link` paginator from page 1 (the paged read starts it where it resumes)."""
         return MocoLinkPaginator(1, stream=self.name)
 
+    mode = CHANGES
+    reread_complete = False
+
+    def get_url_params(
+        self, context: Context | None, next_page_token: PageToken | None
+    ) -> dict[str, Any]:
+        """The kind's parameters; a whole read asks for the scope, a count for one record."""
+        params = super().get_url_params(context, next_page_token)
+        if self.mode != CHANGES or self.replication_method == "FULL_TABLE":
+            params.pop("updated_after", None)
+            params.update(self.scope())
+        if self.mode == COUNT:
+            params["per_page"] = 1
+        return params
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        """No child visits for a delete re-read's records (children follow changes)."""
+        if self.mode == WHOLE:
+            return []
+        return super().generate_child_contexts(record, context)
+
     def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
         """Every record of the list for this context and window."""
         checkpoint = context is None and not extra and self.replication_key is not None
         state = self.stream_state if checkpoint else None
+        scope = self.scope().get("updated_after")
         filter_value = self.incremental_params(context).get("updated_after")
+        if self.replication_method == "FULL_TABLE":
+            filter_value = scope
+        watch = None
+        if checkpoint and deletes.watches(self):
+            whole = self.replication_method == "FULL_TABLE"
+            watch = deletes.Watch(self, self._count, fresh=whole, scope=self.scope_start())
+            watch.before_read()
+        elif state is not None:
+            deletes.forget(state)
         start_page, started = self._resume(state, filter_value)
 
         def on_page(number: int) -> None:
@@ -47,22 +93,69 @@ class PagedListStream(MocoStream):
                 }
                 self._tap.state_writer.write_state(self.tap_state)
 
-        paged = PagedRead(
-            stream=self.name,
-            logger=self.logger,
-            per_page=self.settings.per_page,
-            fetch=lambda page: self.fetch(context, PageToken(page, extra)),
-            records=self.page_records,
-            workers=self.transport.useful_parallelism,
-            requests_per_second=self.transport.limiter.requests_per_second,
-            on_page=on_page,
-            count_creates="created_at" in self.schema.get("properties", {}),
-        )
+        records: Callable[[requests.Response], list[dict[str, Any]]] = self.page_records
+        if watch is not None:
+            records = watch.counting(records, _page_number, whole=filter_value == scope)
+        paged = self._paged(context, extra, records, on_page)
         yield from paged(start_page)
         if not paged.settled:
             self.hold_bookmark = True
         if state is not None:
             state.pop(RESUME_KEY, None)
+        if watch is not None:
+            vanished = watch.after_read(judged=paged.settled and start_page == 1)
+            if vanished and watch.may_reread():
+                yield from self._reread(context)
+
+    def scope_start(self) -> dt.datetime | None:
+        """Where the stream's records start: `start_date`, but reference tables whole."""
+        return None if self.spec.reference else self.settings.start_date
+
+    def scope(self) -> dict[str, str]:
+        """The filter of a whole read (a first run's): `updated_after` from `scope_start`."""
+        start = self.scope_start()
+        if start is None or not self.spec.updated_after:
+            return {}
+        return {"updated_after": format_timestamp(start - UPDATED_AFTER_OVERLAP)}
+
+    def _paged(
+        self,
+        context: Context | None,
+        extra: Mapping[str, str],
+        records: Callable[[requests.Response], list[dict[str, Any]]],
+        on_page: Callable[[int], None] = lambda _: None,
+    ) -> PagedRead:
+        return PagedRead(
+            stream=self.name,
+            logger=self.logger,
+            per_page=self.settings.per_page,
+            fetch=lambda page: self.fetch(context, PageToken(page, extra)),
+            records=records,
+            workers=self.transport.useful_parallelism,
+            limiter=self.transport.limiter,
+            on_page=on_page,
+            count_creates="created_at" in self.schema.get("properties", {}),
+        )
+
+    def _count(self) -> deletes.Count | None:
+        """MOCO's count of the whole list: one `per_page=1` request."""
+        self.mode = COUNT
+        try:
+            return deletes.Count.of(self.fetch(None, PageToken(1)))
+        finally:
+            self.mode = CHANGES
+
+    def _reread(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """The whole list again with a new version; ACTIVATE_VERSION once it settled."""
+        self.logger.info("Stream '%s': re-reading it whole to propagate deletes", self.name)
+        self._stream_version = deletes.next_version(self)
+        self.mode = WHOLE
+        try:
+            paged = self._paged(context, {}, self.page_records)
+            yield from paged(1)
+        finally:
+            self.mode = CHANGES
+        self.reread_complete = paged.settled
 
     def page_records(self, response: requests.Response) -> list[dict[str, Any]]:
         """The records of one page, which must be a JSON list."""
@@ -81,3 +174,7 @@ class PagedListStream(MocoStream):
             return 1, self.synced_at
         self.logger.info("Stream '%s': resuming at page %d after an interruption", self.name, page)
         return page, min(started, self.synced_at)
+
+
+def _page_number(response: requests.Response) -> int:
+    return page_of(response.request.url or response.url)

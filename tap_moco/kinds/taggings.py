@@ -41,6 +41,7 @@ class TaggingsStream(MocoStream):
         while True:
             query = {**params, "per_page": str(self.settings.per_page), "page": str(page)}
             items = self.transport.get(self.transport.url_for(path), query, stream=self.name)
+            self.requests += 1
             batch = [item["id"] for item in items or [] if isinstance(item, dict) and "id" in item]
             ids.extend(batch)
             if len(batch) < self.settings.per_page:
@@ -49,6 +50,7 @@ class TaggingsStream(MocoStream):
 
     def _tags(self, entity: str, entity_id: int) -> Iterator[dict[str, Any]]:
         url = self.transport.url_for(f"/taggings/{entity}/{entity_id}")
+        self.requests += 1
         try:
             tags = self.transport.get(url, {}, stream=self.name)
         except MocoNotFoundError:

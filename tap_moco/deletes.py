@@ -1,0 +1,371 @@
+"""Deletes in ordinary runs: a count that tells when records vanished, and versions.
+
+MOCO keeps no tombstones, but every list answer carries `X-Total`. Each selected incremental
+top-level list keeps a baseline in its state, `deletes = {count, counted_at}`: MOCO's count
+of the stream's scope (one `per_page=1` request with a first run's filter: `updated_after`
+from `start_date`, none for reference tables; a first run takes it from its own page 1) and
+the server's time of that count (its `Date` header). The next run counts again *before* its
+incremental read and predicts `count + created`, where `created` is how many records the
+read saw with `created_at` in `[counted_at - MARGIN, now + MARGIN]` (distinct keys, last
+pass only), or before `start_date` (an old record an update just brought into the scope).
+
+Why that is exact. Let `N0` be the baseline and `N1` this count: `N1 = N0 + |C| - |D|`, `C`
+the records that joined the scope since the baseline and are still there (created, or
+created before `start_date` and updated into it), `D` the baseline's records gone. The
+bookmark never passes `counted_at - MARGIN` (this module caps the SDK's signpost), and
+`updated_at >= created_at`, so the read (after the count) sees every record of `C` still
+there when it passes. So `predicted - N1 = |D| + f - r`: `f >= 0` are records created
+within MARGIN of a count (counted twice: a harmless extra re-read), `r` records created
+since the baseline and deleted in the seconds between this count and the read. A create
+and a delete in the same interval cannot hide each other; a delete is missed only while
+`r >= |D|`, and then `r`'s records were in `N1` and vanish by the next run, which re-reads.
+Records created and deleted between two runs are in neither term and were never loaded.
+
+When `predicted > N1` the stream's scope is re-read in the same run, its RECORDs carrying
+a new version, and ACTIVATE_VERSION follows once the re-read is complete and settled:
+targets that support it drop or soft-delete the rows not re-sent. A list larger than
+`delete_detection_max_records` is not re-read: a warning names it, and the shortfall stays
+in the state (`missing`) until a re-read or a reconciling run. A read that could not be
+judged (resumed after a kill, still moving, no `X-Total`) keeps the old baseline and caps
+the bookmark at it, so the next run judges the whole interval.
+
+FULL_TABLE streams read whole anyway (not those visited only for changed parents, not date
+windows, not the taggings fan-out, which skips what it may not read) carry a version and
+send ACTIVATE_VERSION after they finished; a stream that failed, was skipped or did not
+settle sends none, so a target never drops rows because of a partial read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tap_moco.conform import format_timestamp, normalize_timestamp
+from tap_moco.paging import header_int
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    import requests
+    from singer_sdk.streams import Stream
+
+    from tap_moco.kinds.base import MocoStream
+
+STATE_KEY = "deletes"
+"""Stream state key of the baseline (and of the last version sent)."""
+MARGIN = dt.timedelta(seconds=2)
+"""Creates this close to a count are counted on both sides (an extra re-read, never a miss);
+it also covers the time between MOCO counting and stamping its `Date` header."""
+SIGNPOST = "replication_key_signpost"
+
+
+@dataclass(frozen=True)
+class Count:
+    """MOCO's `X-Total` of the whole list and the server's time of that answer."""
+
+    total: int
+    at: dt.datetime
+
+    @classmethod
+    def of(cls, response: requests.Response) -> Count | None:
+        """The count an answer carries, or None without `X-Total`."""
+        total = header_int(response, "X-Total")
+        if total is None:
+            return None
+        return cls(total, server_time(response))
+
+
+def server_time(response: requests.Response) -> dt.datetime:
+    """The answer's `Date` (MOCO's clock, as `created_at`), else ours."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return format_timestamp(moment)
+
+
+# -- which streams take part ------------------------------------------------------------
+
+
+def _whole(stream: MocoStream) -> bool:
+    """A FULL_TABLE stream that reads everything it has on every run."""
+    settings, spec = stream.settings, stream.spec
+    return (
+        settings.delete_detection
+        and stream.name not in settings.delete_detection_exclude
+        and stream.replication_method == "FULL_TABLE"
+        and not stream.emit_activate_version_messages  # the SDK versions a reconciling run
+        and spec.window is None
+        and not spec.follows_parent
+        and not spec.taggable_entities
+    )
+
+
+def watches(stream: MocoStream) -> bool:
+    """An incremental top-level list whose count is compared with the prediction.
+
+    A reconciling run (`activate_version_streams`) reads it whole: it only takes a fresh
+    baseline, so the next ordinary run does not re-read for deletes already propagated.
+    """
+    spec = stream.spec
+    return (
+        stream.settings.delete_detection
+        and stream.name not in stream.settings.delete_detection_exclude
+        and (stream.replication_method == "INCREMENTAL" or stream.emit_activate_version_messages)
+        and spec.parent is None
+        and spec.window is None
+        and spec.updated_after
+    )
+
+
+def forget(state: dict[str, Any]) -> None:
+    """Drop the baseline of a stream not watched this run.
+
+    Its bookmark moves on without it, so a later run with detection starts from a fresh count.
+    """
+    saved = state.get(STATE_KEY)
+    if isinstance(saved, dict):
+        for key in ("count", "counted_at", "missing"):
+            saved.pop(key, None)
+
+
+# -- versions --------------------------------------------------------------------------
+
+
+def next_version(stream: MocoStream) -> int:
+    """A version above every one this stream sent before (seconds, like the SDK's)."""
+    state = stream.stream_state.setdefault(STATE_KEY, {})
+    last = state.get("version")
+    now = int(dt.datetime.now(dt.timezone.utc).timestamp())
+    version = max(now, last + 1) if isinstance(last, int) else now
+    state["version"] = version
+    return version
+
+
+def begin(stream: Stream) -> None:
+    """Give every whole-read stream of this family a version before its records."""
+    for each in _family(stream):
+        if each.selected and _whole(each):
+            each._stream_version = next_version(each)
+
+
+def finish(stream: Stream) -> None:
+    """ACTIVATE_VERSION for each stream of the family whose versioned read completed."""
+    for each in _family(stream):
+        version = each._stream_version
+        if version is None or not each.selected or each.skipped or each.hold_bookmark:
+            continue
+        if not (_whole(each) or getattr(each, "reread_complete", False)):
+            continue
+        each._write_activate_version_message(version)
+        baseline = each.stream_state.get(STATE_KEY)
+        if isinstance(baseline, dict) and baseline.pop("missing", None):
+            each._tap.state_writer.write_state(each.tap_state)
+
+
+def _family(stream: Stream) -> list[MocoStream]:
+    """The stream and its descendants."""
+    from tap_moco.kinds.base import MocoStream  # the kinds import this module
+
+    family = [stream, *stream.descendent_streams]
+    return [each for each in family if isinstance(each, MocoStream)]
+
+
+# -- the count and the prediction --------------------------------------------------------
+
+
+@dataclass
+class Baseline:
+    """The last run's count (see the module docstring), and deletes not yet propagated."""
+
+    count: int
+    counted_at: dt.datetime
+    missing: int = 0
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> Baseline | None:
+        """The baseline in a stream's state, or None (first run, or unreadable)."""
+        saved = state.get(STATE_KEY)
+        if not isinstance(saved, dict):
+            return None
+        count, at, missing = saved.get("count"), saved.get("counted_at"), saved.get("missing", 0)
+        stamp = normalize_timestamp(at)
+        if not isinstance(count, int) or not isinstance(stamp, str) or not isinstance(missing, int):
+            return None
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        return cls(count, moment, missing)
+
+    def save(self, state: dict[str, Any]) -> None:
+        """Into the stream's state, next to the version sent last."""
+        saved = state.setdefault(STATE_KEY, {})
+        saved.update(count=self.count, counted_at=_stamp(self.counted_at))
+        if self.missing:
+            saved["missing"] = self.missing
+        else:
+            saved.pop("missing", None)
+
+
+class Tally:
+    """Distinct records created in a time range, over the last pass of a paged read."""
+
+    def __init__(
+        self,
+        since: dt.datetime,
+        until: dt.datetime,
+        keys: list[str],
+        *,
+        has_created: bool,
+        scope: dt.datetime | None = None,
+    ) -> None:
+        self.since, self.until = _stamp(since), _stamp(until)
+        # A record created before the scope's start may just have entered it (an update).
+        self.entering = _stamp(scope) if scope is not None else None
+        self.keys = keys
+        self.has_created = has_created
+        self._seen: set[tuple[Any, ...]] = set()
+        self._last_page = 0
+
+    def page(self, number: int, records: Iterable[dict[str, Any]]) -> None:
+        """One page's records; a page not after the last one starts a new pass."""
+        if number <= self._last_page:
+            self._seen.clear()
+        self._last_page = number
+        for record in records:
+            created = normalize_timestamp(record.get("created_at")) if self.has_created else None
+            # Without `created_at` every record seen may be new: counted (never a miss).
+            if (
+                not isinstance(created, str)
+                or self.since <= created <= self.until
+                or (self.entering is not None and created <= self.entering)
+            ):
+                self._seen.add(tuple(record.get(key) for key in self.keys))
+
+    @property
+    def created(self) -> int:
+        """How many distinct records of the last pass were created in the range."""
+        return len(self._seen)
+
+
+class Watch:
+    """One run's delete detection for one incremental list (driven by `PagedListStream`)."""
+
+    def __init__(
+        self,
+        stream: MocoStream,
+        count: Callable[[], Count | None],
+        *,
+        fresh: bool = False,
+        scope: dt.datetime | None = None,
+    ) -> None:
+        self.stream = stream
+        self.scope = scope
+        self.state = stream.stream_state
+        self.count = count
+        self.baseline = None if fresh else Baseline.load(self.state)
+        self.now: Count | None = None
+        self.tally: Tally | None = None
+        self.first_page: Count | None = None
+        self.vanished = 0
+
+    def before_read(self) -> None:
+        """With a baseline, count now: the read must come after the count."""
+        if self.baseline is None:
+            return
+        self.now = self.count()
+        if self.now is not None:
+            self.tally = Tally(
+                self.baseline.counted_at - MARGIN,
+                self.now.at + MARGIN,
+                list(self.stream.primary_keys or ["id"]),
+                has_created="created_at" in self.stream.schema.get("properties", {}),
+                scope=self.scope,
+            )
+
+    def counting(
+        self,
+        records: Callable[[requests.Response], list[dict[str, Any]]],
+        page_of: Callable[[requests.Response], int],
+        *,
+        whole: bool,
+    ) -> Callable[[requests.Response], list[dict[str, Any]]]:
+        """`records` that also tallies creates (and keeps a whole read's page 1 count)."""
+
+        def counted(response: requests.Response) -> list[dict[str, Any]]:
+            page = records(response)
+            number = page_of(response)
+            if self.tally is not None:
+                self.tally.page(number, page)
+            if whole and number == 1:
+                self.first_page = Count.of(response)
+            return page
+
+        return counted
+
+    def after_read(self, *, judged: bool) -> int:
+        """Compare, save the baseline, cap the bookmark; how many records vanished."""
+        logger, name = self.stream.logger, self.stream.name
+        if self.baseline is None:
+            fresh = self.first_page or self.count()
+            if fresh is None:
+                logger.info("Stream '%s': MOCO sent no X-Total; no delete detection", name)
+                return 0
+            Baseline(fresh.total, fresh.at).save(self.state)
+            self._cap(fresh.at)
+            return 0
+        if self.now is None or self.tally is None:
+            logger.info("Stream '%s': MOCO sent no X-Total; no delete detection", name)
+            self.state.pop(STATE_KEY, None)
+            return 0
+        if not judged:
+            logger.info(
+                "Stream '%s': this read was resumed or still moving; the next run checks "
+                "for deletes since %s",
+                name,
+                _stamp(self.baseline.counted_at),
+            )
+            self._cap(self.baseline.counted_at)
+            return 0
+        predicted = self.baseline.count + self.tally.created
+        self.vanished = max(0, predicted - self.now.total) + self.baseline.missing
+        Baseline(self.now.total, self.now.at, self.vanished).save(self.state)
+        self._cap(self.now.at)
+        logger.info(
+            "Stream '%s': %d records in MOCO, %d predicted (%d + %d created): %d deleted",
+            name,
+            self.now.total,
+            predicted,
+            self.baseline.count,
+            self.tally.created,
+            self.vanished,
+        )
+        return self.vanished
+
+    def _cap(self, counted_at: dt.datetime) -> None:
+        """The bookmark stays before the count, so the next read sees every later create."""
+        cap = _stamp(counted_at - MARGIN)
+        current = self.state.get(SIGNPOST)
+        if not isinstance(current, str) or cap < current:
+            self.state[SIGNPOST] = cap
+
+    def may_reread(self) -> bool:
+        """Within `delete_detection_max_records`; otherwise one warning says what stays."""
+        limit = self.stream.settings.delete_detection_max_records
+        size = self.now.total if self.now is not None else 0
+        if size <= limit:
+            return True
+        self.stream.logger.warning(
+            "Stream '%s': %d record(s) deleted in MOCO stay in the warehouse: re-reading "
+            "%d records exceeds delete_detection_max_records (%d); a reconciling run "
+            "(activate_version_streams) or a higher limit removes them",
+            self.stream.name,
+            self.vanished,
+            size,
+            limit,
+        )
+        return False
