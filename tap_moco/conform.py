@@ -46,6 +46,12 @@ if TYPE_CHECKING:
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _CANONICAL_LENGTH = len("2024-01-01T00:00:00Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Already canonical, and valid on any calendar (days up to 28): accepted without parsing.
+_DAY = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
+_CANONICAL = {
+    "date": re.compile(_DAY).fullmatch,
+    "date-time": re.compile(_DAY + r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ").fullmatch,
+}
 _INTEGER = re.compile(r"[-+]?\d+")
 _MISSING = object()
 _FAILED = object()
@@ -249,11 +255,14 @@ class RecordConformer:
         arr = self._compile_array(schema, path) if "array" in types else None
         fast = _fast_types(schema, types, open_object=obj is None, open_array=arr is None)
         slow = _scalar_slow_path(schema, types, lambda: self._truncated(path))
+        canonical = _CANONICAL.get(schema.get("format", "")) if "string" in types else None
 
         def conform(value: Any, where: str) -> Any:
             kind = type(value)
             if kind in fast:
                 return value if kind is not float or math.isfinite(value) else _FAILED
+            if kind is str and canonical is not None and canonical(value):
+                return value
             if kind is dict:
                 return _FAILED if obj is None else obj(value, where)
             if kind is list:

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -97,6 +98,7 @@ class TapMoco(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Validate settings before any request (discovery needs none)."""
         self._validate_config_on_init = kwargs.get("validate_config", True)
+        self._warmed: set[Any] = set()
         logging.getLogger(self.name).addFilter(without_sdk_chatter)
         super().__init__(*args, **kwargs)
         quiet_sdk_logs(self.logger, self.metrics_logger)
@@ -133,11 +135,15 @@ class TapMoco(Tap):
             self._state_writer.write_state(self.state)
         failures: list[str] = []
         ran: list[Any] = []
-        for stream in self.streams.values():
-            if stream.parent_stream_type or not (
-                stream.selected or stream.has_selected_descendents
-            ):
-                continue
+        queue = [
+            stream
+            for stream in self.streams.values()
+            if not stream.parent_stream_type
+            and (stream.selected or stream.has_selected_descendents)
+        ]
+        ahead = ThreadPoolExecutor(self.settings.max_parallel_requests, "moco-ahead")
+        for position, stream in enumerate(queue):
+            self._warm_next(queue, position, ahead)
             family = [stream, *(child for child in stream.child_streams if child.selected)]
             ran.extend(family)
             stream.logger.info("%s", start_line(stream, family[1:]))
@@ -157,6 +163,7 @@ class TapMoco(Tap):
                 _log_ends(family, time.monotonic() - started)
             deletes.finish(stream)  # ACTIVATE_VERSION only after a complete read
             stream.finalize_state_progress_markers()
+        ahead.shutdown(wait=False, cancel_futures=True)
         for stream in self.streams.values():
             stream.log_sync_costs()
         LOGGER.info("%s", summary_table(ran))
@@ -164,6 +171,19 @@ class TapMoco(Tap):
             detail = "; ".join(failures)
             msg = f"{len(failures)} stream(s) incomplete, their bookmarks kept: {detail}"
             raise MocoStreamIncompleteError(msg)
+
+    def _warm_next(self, queue: list[Any], position: int, pool: ThreadPoolExecutor) -> None:
+        """Send the first request of the next streams ahead when round trips limit us.
+
+        At round trip L and rate R about L x R requests fit in flight: that many following
+        streams have their first request sent ahead (each once), under the same limiter.
+        """
+        parallel = self.transport.useful_parallelism()
+        spare = parallel if parallel > 1 else 0  # one at a time means one at a time
+        for stream in queue[position + 1 : position + 1 + spare]:
+            if stream not in self._warmed:
+                self._warmed.add(stream)
+                stream.warm_up(pool)
 
     def _refuse_unknown_streams(self) -> None:
         """A catalog that selects a stream tap-moco does not have asks for data it cannot get."""

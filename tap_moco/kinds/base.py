@@ -40,6 +40,7 @@ from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+    from concurrent.futures import Executor, Future
 
     import requests
     from singer_sdk import Tap
@@ -81,6 +82,7 @@ class MocoStream(RESTStream[PageToken]):
         self._schema_written = False
         self._everything_selected: bool | None = None
         self.hold_bookmark = False
+        self._ahead: dict[str, Future[requests.Response]] = {}
         self._bookmark_at_start: Any = None
         self.skipped: str | None = None
         self.requests = 0
@@ -162,15 +164,40 @@ class MocoStream(RESTStream[PageToken]):
         return items
 
     def fetch(self, context: Context | None, token: PageToken) -> requests.Response:
-        """One request through the SDK's pieces: prepared, retried, counted, validated."""
+        """One request through the SDK's pieces: prepared, retried, counted, validated.
+
+        A request sent ahead (`warm_up`) for exactly this URL is used instead of a new one.
+        """
         prepared = self.prepare_request(context, token)
+        ahead = self._ahead.pop(prepared.url or "", None)
         try:
-            response: requests.Response = self.request_decorator(self._request)(prepared, context)
+            if ahead is not None:
+                response: requests.Response = ahead.result()
+            else:
+                response = self.request_decorator(self._request)(prepared, context)
         finally:
             self.requests += 1  # a refused request was asked too (the run summary counts it)
         self._http_counter.increment()
         self.update_sync_costs(prepared, response, context)
         return response
+
+    def warm_up(self, pool: Executor) -> None:
+        """Send this stream's first request ahead, while the stream before it is read.
+
+        The SDK reads streams one after another, so on a slow network each stream's first
+        round trip would run with nothing else in flight. Kinds that start with a known
+        request (a list's page 1, a single object) override this with `send_ahead`.
+        """
+
+    def send_ahead(self, pool: Executor, token: PageToken) -> None:
+        """Prepare a request here, send it in `pool` under the same limiter.
+
+        `fetch` uses the answer only if its URL is exactly the one the read asks for, so a
+        filter that changed in between costs a request, never a wrong answer.
+        """
+        prepared = self.prepare_request(None, token)
+        send = self.request_decorator(self._request)
+        self._ahead[prepared.url or ""] = pool.submit(send, prepared, None)
 
     # -- records -------------------------------------------------------------------
 

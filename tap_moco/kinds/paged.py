@@ -29,6 +29,7 @@ from tap_moco.transport import decoded
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable, Iterable, Iterator, Mapping
+    from concurrent.futures import Executor
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -106,6 +107,31 @@ class PagedListStream(MocoStream):
             vanished = watch.after_read(judged=paged.settled and start_page == 1)
             if vanished and watch.may_reread():
                 yield from self._reread(context)
+
+    def warm_up(self, pool: Executor) -> None:
+        """Send the read's first request ahead: the count if one comes first, else page 1.
+
+        Never both: the read's correctness rests on the count coming before the pages.
+        """
+        if self.spec.parent or self.spec.window or RESUME_KEY in self.stream_state:
+            return
+        if self._counts_first():
+            self.mode = COUNT
+            try:
+                self.send_ahead(pool, PageToken(1))
+            finally:
+                self.mode = CHANGES
+        else:
+            self.send_ahead(pool, PageToken(1))
+
+    def _counts_first(self) -> bool:
+        """Whether `read` starts with a delete-detection count (see `deletes.Watch`)."""
+        return (
+            self.replication_key is not None
+            and deletes.watches(self)
+            and self.replication_method != "FULL_TABLE"
+            and deletes.Baseline.load(self.stream_state) is not None
+        )
 
     def scope_start(self) -> dt.datetime | None:
         """Where the stream's records start: `start_date`, but reference tables whole."""

@@ -9,12 +9,18 @@ from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+    from concurrent.futures import Executor
 
     from singer_sdk.helpers.types import Context
 
 
 class ObjectStream(MocoStream):
     """One object per request (a profile, a report, a customer approval)."""
+
+    def warm_up(self, pool: Executor) -> None:
+        """The one request, sent ahead (top-level objects only: children need a parent)."""
+        if self.spec.parent is None and self.spec.window is None:
+            self.send_ahead(pool, PageToken(None))
 
     def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
         """The one record."""
