@@ -26,6 +26,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from singer_sdk.plugin_base import PluginBase
+from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_moco import deletes
 from tap_moco.errors import (
@@ -57,6 +58,23 @@ if TYPE_CHECKING:
     import click
 
 LOGGER = logging.getLogger("tap-moco")
+
+
+class MessageWriter(MsgSpecWriter):
+    """The SDK's msgspec writer, flushing at each non-RECORD message instead of every line.
+
+    One write system call per record was a tenth of the tap's CPU. Order is unchanged, and a
+    STATE message is never flushed before the records it covers; the signal handler flushes
+    before it exits.
+    """
+
+    def write_message(self, message: Message) -> None:
+        """Write a message; flush unless it is a RECORD."""
+        sys.stdout.buffer.write(self.format_message(message))
+        if not isinstance(message, RecordMessage):
+            sys.stdout.flush()
+
+
 STREAM_CLASSES = build_stream_classes(STREAM_SPECS)
 
 
@@ -67,7 +85,7 @@ class TapMoco(Tap):
     package_name = "tap-moco"
     # A copy: the SDK appends its built-in settings to this dict in place.
     config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
-    message_writer_class = MsgSpecWriter
+    message_writer_class = MessageWriter
     capabilities: ClassVar[list[CapabilitiesEnum]] = [*Tap.capabilities, TapCapabilities.TEST]
 
     @cached_property
