@@ -80,7 +80,12 @@ CONFIG_SCHEMA = th.PropertiesList(
         "start_date",
         th.DateTimeType,
         title="Start date",
-        description="Earliest `updated_at` to extract, and the first report window.",
+        description=(
+            "Where event streams (time entries, invoices, offers, purchases, reports, ...) "
+            "start on a first run: the earliest `updated_at`, and the first report window. "
+            "Reference tables (users, companies, contacts, projects, deals, units, ...) are "
+            "read whole on a first run whatever it says, since event streams point at them."
+        ),
     ),
     th.Property(
         "per_page",
