@@ -279,8 +279,10 @@ def count_stream(counter: _Counter, stream: MocoStream) -> StreamPlan:
         daily = parents * window_count
     else:
         daily = first
-    if deletes.watches(stream):  # the count that detects deletes: one more request a run
-        first, daily = first + 1, daily + 1
+    if deletes.watches(stream):  # the count that detects deletes: one more request a run,
+        daily += 1  # except a first run's, which takes it from its own first page
+        if deletes.Baseline.load(stream.stream_state) is not None:
+            first += 1
     return StreamPlan(spec.name, records, first, daily, note=note)
 
 
