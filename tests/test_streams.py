@@ -152,6 +152,8 @@ def test_second_run_of_every_stream_with_state(sandbox, full_run):
         requests = [  # (taggings lists some of these resources again, without a filter)
             entry
             for entry in sandbox.request_log
-            if entry.path == spec.path and "updated_after" in entry.query
+            if entry.path == spec.path
+            and "updated_after" in entry.query
+            and entry.query.get("per_page") != "1"  # delete detection's count aside
         ]
         assert len(requests) == 1, (spec.name, len(requests))  # nothing changed: one page
