@@ -16,12 +16,11 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from bench.harness import KEY, run_measured, tap_command, tap_config
+from bench.harness import KEY, default_top_level_lists, run_measured, tap_command, tap_config
 from sandbox import Sandbox, SandboxConfig
 from sandbox.runner import catalog_selecting
 from tap_moco.deletes import MARGIN
 from tap_moco.settings import MAX_PER_PAGE, PLAN_LIMITS
-from tap_moco.streams import STREAM_SPECS
 
 if TYPE_CHECKING:
     from bench.figures import Scale
@@ -49,14 +48,7 @@ def _state(command: list[str]) -> dict[str, Any]:
 
 def added_requests_without_deletes() -> dict[str, Any]:
     """Every default list, nothing changed: requests with detection on minus off."""
-    lists = [
-        spec
-        for spec in STREAM_SPECS
-        if spec.selected_by_default
-        and spec.parent is None
-        and spec.window is None
-        and spec.shape.value == "list"
-    ]
+    lists = default_top_level_lists()
     incremental = [spec for spec in lists if spec.updated_after]
     catalog = catalog_selecting({spec.name for spec in lists})
     with Sandbox(SandboxConfig(api_key=KEY)) as sandbox:

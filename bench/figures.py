@@ -12,6 +12,7 @@ from bench.deletes import delete_costs
 from bench.harness import (
     KEY,
     SandboxProcess,
+    default_top_level_lists,
     peak_rss_mib,
     run_measured,
     tap_command,
@@ -21,7 +22,6 @@ from bench.peer import MOCO_PY_VERSION, export_activities
 from sandbox import Sandbox, SandboxConfig
 from sandbox.runner import catalog_selecting
 from tap_moco.settings import PLAN_LIMITS
-from tap_moco.streams import STREAM_SPECS
 from tap_moco.throttle import RateLimiter, Windows
 
 SINGLE_STREAM_GOAL = 1.05
@@ -254,14 +254,7 @@ def request_counts(scale: Scale) -> list[dict[str, Any]]:  # noqa: ARG001
         # pages only: what delete detection adds is the `deletes` figure (bench/deletes.py)
         start = f"{min(sandbox.years)}-01-01T00:00:00Z"
         settings = tap_config(sandbox.base_url, start_date=start, delete_detection=False)
-        lists = [
-            spec
-            for spec in STREAM_SPECS
-            if spec.selected_by_default
-            and spec.parent is None
-            and spec.window is None
-            and spec.shape.value == "list"
-        ]
+        lists = default_top_level_lists()
         catalog = catalog_selecting({spec.name for spec in lists})
         first = run_measured(tap_command(settings, catalog), keep_tail=1)
         state = first.stdout_tail[-1]["value"]

@@ -14,6 +14,8 @@ from typing import Any
 
 from sandbox import runner
 from sandbox.runner import base_config
+from tap_moco.spec import Shape, StreamSpec
+from tap_moco.streams import STREAM_SPECS
 
 ROOT = runner.ROOT
 KEY = "bench-key-0001"
@@ -104,3 +106,15 @@ def peak_rss_mib(command: list[str]) -> float:
         check=True,
     ).stdout
     return int(out.strip()) / 1024
+
+
+def default_top_level_lists() -> list[StreamSpec]:
+    """The default streams read as one paged list each (no parent, no windows)."""
+    return [
+        spec
+        for spec in STREAM_SPECS
+        if spec.selected_by_default
+        and spec.parent is None
+        and spec.window is None
+        and spec.shape is Shape.LIST
+    ]

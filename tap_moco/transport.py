@@ -330,6 +330,24 @@ class MocoTransport:
 
     # -- outside streams -------------------------------------------------------------
 
+    def get_response(
+        self,
+        url: str,
+        params: Mapping[str, str],
+        *,
+        stream: str,
+        permission: str | None = None,
+        tries: int | None = None,
+    ) -> requests.Response:
+        """GET outside a stream's SDK path (connection test, taggings): a checked answer."""
+
+        def attempt() -> requests.Response:
+            response = self.session.get(url, params=params, timeout=self.settings.request_timeout)
+            self.check(response, stream=stream, permission=permission)
+            return response
+
+        return self.retrying(attempt, stream=stream, tries=tries)()
+
     def get(
         self,
         url: str,
@@ -339,14 +357,9 @@ class MocoTransport:
         permission: str | None = None,
         tries: int | None = None,
     ) -> Any:
-        """GET outside a stream's paging (the connection test, taggings): the decoded JSON."""
-
-        def attempt() -> Any:
-            response = self.session.get(url, params=params, timeout=self.settings.request_timeout)
-            self.check(response, stream=stream, permission=permission)
-            return getattr(response, DECODED)
-
-        return self.retrying(attempt, stream=stream, tries=tries)()
+        """`get_response`'s decoded JSON."""
+        answer = self.get_response(url, params, stream=stream, permission=permission, tries=tries)
+        return decoded(answer)
 
 
 def decoded(response: requests.Response) -> Any:

@@ -23,6 +23,7 @@ from tap_moco.settings import resolve_settings
 from tap_moco.tap import TapMoco
 from tap_moco.throttle import RateLimiter
 from tap_moco.transport import MocoTransport
+from tests.fakes import FakeClock
 from tests.test_nothing_lost import (
     PATH,
     PER_PAGE,
@@ -39,17 +40,6 @@ from tests.test_nothing_lost import (
 )
 
 OFFLINE = "http://127.0.0.1:9/api/v1"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def transport(limiter: RateLimiter, **settings: Any) -> MocoTransport:

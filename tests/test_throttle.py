@@ -19,20 +19,10 @@ import pytest
 
 from tap_moco.settings import PLAN_LIMITS
 from tap_moco.throttle import RateLimiter, shared_limiter
+from tests.fakes import FakeClock
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def busiest(times: Sequence[float], seconds: float) -> int:

@@ -153,7 +153,10 @@ class MocoStream(RESTStream[PageToken]):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
         """The records of one answer: a list's items, or the one object."""
         data = decoded(response)
-        items = data if isinstance(data, list) else [data]
+        return self.records_of(data if isinstance(data, list) else [data])
+
+    def records_of(self, items: list[Any]) -> list[dict[str, Any]]:
+        """`items` as records: each must be a JSON object (one line naming the stream if not)."""
         for item in items:
             if not isinstance(item, dict):
                 msg = (

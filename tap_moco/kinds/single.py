@@ -34,8 +34,4 @@ class DetailItemsStream(MocoStream):
         """The items of the object."""
         data = decoded(self.fetch(context, PageToken(None, extra)))
         items = data.get(self.spec.items_key) if isinstance(data, dict) else None
-        yield from self.parse_records(items or [])
-
-    def parse_records(self, items: list[Any]) -> list[dict[str, Any]]:
-        """Items checked like any list's."""
-        return [item for item in items if isinstance(item, dict)]
+        yield from self.records_of(items or [])

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import MocoStream
+from tap_moco.paging import PagedRead
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    import requests
     from singer_sdk.helpers.types import Context
 
 
@@ -36,17 +38,25 @@ class TaggingsStream(MocoStream):
                 yield from self._tags(entity, entity_id)
 
     def _ids(self, path: str, params: Mapping[str, str]) -> list[int]:
-        ids: list[int] = []
-        page = 1
-        while True:
-            query = {**params, "per_page": str(self.settings.per_page), "page": str(page)}
-            items = self.transport.get(self.transport.url_for(path), query, stream=self.name)
+        """Every id of a taggable resource, paged and audited like any list."""
+        url = self.transport.url_for(path)
+        per_page = self.settings.per_page
+
+        def fetch(page: int) -> requests.Response:
             self.requests += 1
-            batch = [item["id"] for item in items or [] if isinstance(item, dict) and "id" in item]
-            ids.extend(batch)
-            if len(batch) < self.settings.per_page:
-                return ids
-            page += 1
+            query = {**params, "per_page": str(per_page), "page": str(page)}
+            return self.transport.get_response(url, query, stream=self.name)
+
+        paged = PagedRead(
+            stream=self.name,
+            logger=self.logger,
+            per_page=per_page,
+            fetch=fetch,
+            records=lambda response: list(self.parse_response(response)),
+            workers=lambda: 1,
+            limiter=self.transport.limiter,
+        )
+        return [record["id"] for record in paged() if "id" in record]
 
     def _tags(self, entity: str, entity_id: int) -> Iterator[dict[str, Any]]:
         url = self.transport.url_for(f"/taggings/{entity}/{entity_id}")
