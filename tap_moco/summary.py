@@ -83,8 +83,8 @@ def _seconds(value: float) -> str:
 
 def status(stream: Any) -> str:
     """`ok`, or why the stream delivered nothing (forbidden, not offered) or failed."""
-    if getattr(stream, "run_status", None):
-        return str(stream.run_status)
+    if stream.failed:
+        return "failed, bookmark kept"
     if stream.skipped:
         return f"skipped: {stream.skipped}"
     return "ok" if stream.selected else "ok, read for its child streams only"

@@ -18,7 +18,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -173,7 +173,7 @@ class TapMoco(Tap):
                 raise  # nothing else can succeed either
             except MocoError as exc:
                 failures.append(str(exc))
-                stream.run_status = "failed, bookmark kept"  # type: ignore[attr-defined]
+                cast("MocoStream", stream).failed = True
                 _discard_progress(stream)
                 self._state_writer.write_state(self.state)
                 continue

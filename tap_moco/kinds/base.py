@@ -85,6 +85,7 @@ class MocoStream(RESTStream[PageToken]):
         self._ahead: dict[str, Future[requests.Response]] = {}
         self._bookmark_at_start: Any = None
         self.skipped: str | None = None
+        self.failed = False  # the run's summary says so; `tap.sync_all` sets it
         self.requests = 0
         self.records_written = 0
         self.seconds = 0.0  # wall time in `get_records` (a parent's includes its children)
