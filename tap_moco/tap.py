@@ -49,7 +49,7 @@ from tap_moco.summary import (
     without_sdk_chatter,
 )
 from tap_moco.throttle import shared_limiter
-from tap_moco.transport import MocoTransport
+from tap_moco.transport import MocoTransport, decoded
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -240,9 +240,10 @@ class TapMoco(Tap):
         """
         transport = self.transport
         try:
-            session = transport.get(
+            answer = transport.get_response(
                 transport.url_for("/session"), {}, stream="connection test", tries=2
             )
+            session = decoded(answer)
         except (MocoRetriesExhaustedError, MocoConnectionError) as exc:
             msg = (
                 f"Cannot reach MOCO at {self.settings.host} ({exc}); check the 'domain' or "

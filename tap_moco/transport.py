@@ -348,19 +348,6 @@ class MocoTransport:
 
         return self.retrying(attempt, stream=stream, tries=tries)()
 
-    def get(
-        self,
-        url: str,
-        params: Mapping[str, str],
-        *,
-        stream: str,
-        permission: str | None = None,
-        tries: int | None = None,
-    ) -> Any:
-        """`get_response`'s decoded JSON."""
-        answer = self.get_response(url, params, stream=stream, permission=permission, tries=tries)
-        return decoded(answer)
-
 
 def decoded(response: requests.Response) -> Any:
     """The JSON of a response `check` accepted."""

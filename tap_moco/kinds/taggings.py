@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import MocoStream
 from tap_moco.paging import PagedRead
+from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -62,7 +63,7 @@ class TaggingsStream(MocoStream):
         url = self.transport.url_for(f"/taggings/{entity}/{entity_id}")
         self.requests += 1
         try:
-            tags = self.transport.get(url, {}, stream=self.name)
+            tags = decoded(self.transport.get_response(url, {}, stream=self.name))
         except MocoNotFoundError:
             return
         for tag in tags if isinstance(tags, list) else []:
