@@ -1,11 +1,12 @@
 """Settings: the public configuration interface, its one source of truth and its validation.
 
-`CONFIG_SCHEMA` declares every setting with its default and its bounds (`minimum`, `maximum`,
-`enum`, `pattern`); it tells Meltano and `--about` what exists, and `resolve_settings` reads
-the same defaults and bounds from it instead of repeating them. `resolve_settings` also
-checks what a schema cannot (a single DNS label, loopback-only `http://`, the rate-limit
-windows) and turns every problem into one line that names the setting, before any request
-is made. The rest of the tap reads settings only through `Settings`.
+`CONFIG_SCHEMA`, read from `settings.json` (data, not code), declares every setting with its
+default and its bounds (`minimum`, `maximum`, `enum`, `pattern`); it tells Meltano and
+`--about` what exists, and `resolve_settings` reads the same defaults and bounds from it
+instead of repeating them. `resolve_settings` also checks what a schema cannot (a single DNS
+label, loopback-only `http://`, the rate-limit windows) and turns every problem into one line
+that names the setting, before any request is made. The rest of the tap reads settings only
+through `Settings`.
 
 Rate limits. MOCO's API documentation, as handed to this project, says 15 requests per 15 s;
 today's says 120 per 2 minutes, 1200 on the unlimited plan. Both can hold at once (a burst
@@ -21,21 +22,20 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from singer_sdk import typing as th
 
 from tap_moco import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-MAX_PER_PAGE = 100
 MOCO_HOST_SUFFIX = ".mocoapp.com"
 
 Windows = tuple[tuple[int, float], ...]
@@ -46,197 +46,15 @@ PLAN_LIMITS: dict[str, Windows] = {
 }
 """Rate-limit windows `(requests, seconds)` per MOCO plan (see the module docstring)."""
 
-_WINDOW = r"\s*\d+\s*/\s*\d+(?:\.\d+)?\s*"
-RATE_LIMITS_PATTERN = rf"^{_WINDOW}(?:,{_WINDOW})*$"
 _DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
-CONFIG_SCHEMA = th.PropertiesList(
-    th.Property(
-        "api_key",
-        th.StringType,
-        required=True,
-        secret=True,
-        title="API key",
-        description="MOCO API key (user key or read-only account key).",
-    ),
-    th.Property(
-        "domain",
-        th.StringType,
-        title="Account domain",
-        description=(
-            "Your MOCO subdomain: `acme` or `acme.mocoapp.com`. Required unless `api_url` is set."
-        ),
-    ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        title="API base URL",
-        description=(
-            "Full API base URL, e.g. `http://127.0.0.1:8765/api/v1` for the sandbox. "
-            "Overrides `domain`; plain http is accepted only for loopback hosts."
-        ),
-    ),
-    th.Property(
-        "start_date",
-        th.DateTimeType,
-        title="Start date",
-        description=(
-            "Where event streams (time entries, invoices, offers, purchases, reports, ...) "
-            "start on a first run: the earliest `updated_at`, and the first report window. "
-            "Reference tables (users, companies, contacts, projects, deals, units, ...) are "
-            "read whole on a first run whatever it says, since event streams point at them."
-        ),
-    ),
-    th.Property(
-        "per_page",
-        th.IntegerType(minimum=1, maximum=MAX_PER_PAGE),
-        default=MAX_PER_PAGE,
-        title="Page size",
-        description="Records per page, 1 to 100 (MOCO's maximum).",
-    ),
-    th.Property(
-        "request_timeout",
-        th.NumberType(exclusive_minimum=0),
-        default=60,
-        title="Request timeout",
-        description="Seconds to wait for one HTTP response before retrying.",
-    ),
-    th.Property(
-        "moco_plan",
-        th.StringType(allowed_values=list(PLAN_LIMITS)),
-        default="standard",
-        title="MOCO plan",
-        description=(
-            "Selects the rate limits: `standard` = 15 requests per 15 s and 120 per 120 s "
-            "(both documented by MOCO); `unlimited` = 1200 per 120 s with a burst limit of "
-            "150 per 15 s (the same 10/s over MOCO's 15 s burst window)."
-        ),
-    ),
-    th.Property(
-        "rate_limits",
-        th.StringType(pattern=RATE_LIMITS_PATTERN),
-        title="Rate limits",
-        description=(
-            "Explicit rate-limit windows, overriding `moco_plan`: comma-separated "
-            "`requests/seconds`, e.g. `15/15,120/120`. Every window is enforced at once; a "
-            "request's slot frees one window after its response arrived, so MOCO, which "
-            "counts on arrival, never sees more."
-        ),
-    ),
-    th.Property(
-        "rate_limit_requests",
-        th.IntegerType(minimum=1, maximum=10_000_000),
-        title="Rate limit: requests (deprecated)",
-        description=(
-            "Deprecated, use `moco_plan` or `rate_limits`. Replaces the plan's 120 s window "
-            "with this many requests per `rate_limit_window_seconds`; the 15 s burst window "
-            "is scaled to the same rate (dropped if the window is 15 s or shorter)."
-        ),
-    ),
-    th.Property(
-        "rate_limit_window_seconds",
-        th.NumberType(exclusive_minimum=0),
-        title="Rate limit: window (s) (deprecated)",
-        description=(
-            "Deprecated, use `moco_plan` or `rate_limits`. The window length for "
-            "`rate_limit_requests` (default: the plan's 120 s)."
-        ),
-    ),
-    th.Property(
-        "max_tries",
-        th.IntegerType(minimum=1, maximum=100),
-        default=10,
-        title="Max tries",
-        description="Attempts per request on 429, 5xx, timeouts and broken answers.",
-    ),
-    th.Property(
-        "retry_backoff_seconds",
-        th.NumberType(exclusive_minimum=0),
-        default=1.0,
-        title="Retry back-off (s)",
-        description=(
-            "Wait before the first retry of a failed request; it doubles on every further try "
-            "(at most 60 s). A 429 waits for `Retry-After`, or until the rate window has room."
-        ),
-    ),
-    th.Property(
-        "max_parallel_requests",
-        th.IntegerType(minimum=1, maximum=32),
-        default=4,
-        title="Parallel page requests",
-        description=(
-            "At most this many pages (or report windows) of a stream in flight at once, under "
-            "the shared rate limit; the tap uses fewer when the round trip is short enough "
-            "for one at a time to reach the limit. 1 fetches one page after another."
-        ),
-    ),
-    th.Property(
-        "report_lookback_days",
-        th.IntegerType(minimum=0, maximum=3660),
-        default=90,
-        title="Report look-back (days)",
-        description=(
-            "Report windows overlapping the last N days are re-read on every run, "
-            "because back-dated time entries change past months."
-        ),
-    ),
-    th.Property(
-        "strict_mode",
-        th.BooleanType,
-        default=False,
-        title="Strict mode",
-        description="Fail on 403 instead of skipping streams the key may not read.",
-    ),
-    th.Property(
-        "impersonate_user_id",
-        th.IntegerType(minimum=1),
-        title="Impersonate user id",
-        description="Send `X-IMPERSONATE-USER-ID` to act as this user (staff keys only).",
-    ),
-    th.Property(
-        "user_agent",
-        th.StringType,
-        title="User agent",
-        description="User-Agent header sent to MOCO (default: `tap-moco/<version>`).",
-    ),
-    th.Property(
-        "activate_version_streams",
-        th.ArrayType(th.StringType),
-        title="Full-table reconciling streams",
-        description=(
-            "Streams to replicate FULL_TABLE with ACTIVATE_VERSION so targets remove rows "
-            "deleted in MOCO (e.g. for a weekly reconciling run). `*` means all."
-        ),
-    ),
-    th.Property(
-        "delete_detection",
-        th.BooleanType,
-        default=True,
-        title="Delete detection",
-        description=(
-            "Find records deleted in MOCO in ordinary runs: one count request per "
-            "incremental list stream; a stream whose count falls short is re-read whole "
-            "with ACTIVATE_VERSION, and full-table streams always send it. false turns it off."
-        ),
-    ),
-    th.Property(
-        "delete_detection_exclude",
-        th.ArrayType(th.StringType),
-        title="Delete detection: excluded streams",
-        description="Streams without delete detection (no count, no re-read, no version).",
-    ),
-    th.Property(
-        "delete_detection_max_records",
-        th.IntegerType(minimum=0),
-        default=50_000,
-        title="Delete detection: largest re-read",
-        description=(
-            "A stream with deletes is re-read whole only up to this many records (100 per "
-            "request); a larger one is named in a warning and keeps its deletes until a "
-            "reconciling run (`activate_version_streams`). 0 never re-reads."
-        ),
-    ),
-).to_dict()
+CONFIG_SCHEMA: dict[str, Any] = json.loads(
+    resources.files("tap_moco").joinpath("settings.json").read_text(encoding="utf-8")
+)
+"""Every setting: type, default, bounds, title and description (`settings.json`, data)."""
+
+MAX_PER_PAGE: int = CONFIG_SCHEMA["properties"]["per_page"]["maximum"]
+RATE_LIMITS_PATTERN: str = CONFIG_SCHEMA["properties"]["rate_limits"]["pattern"]
 
 
 class SettingsError(ValueError):

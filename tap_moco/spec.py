@@ -176,9 +176,11 @@ def per_parent(
     """A stream read once per parent record.
 
     Off by default, because it costs a request per parent; a 404 means the parent vanished
-    (or, for single objects, that there is nothing), not that the run must fail.
+    (or, for single objects, that there is nothing), not that the run must fail. Read in date
+    windows (`window=`), its bookmark is the last window's start, as for `windowed`.
     """
-    change = {} if incremental else {"replication": Replication.FULL_TABLE}
+    whole = Replication.WINDOW if facts.get("window") else Replication.FULL_TABLE
+    change = {} if incremental else {"replication": whole}
     return StreamSpec(
         name=name,
         path=path,

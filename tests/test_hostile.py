@@ -178,6 +178,9 @@ def test_a_signal_ends_a_stuck_fetch_with_state_and_non_zero(sandbox_factory, si
     assert process.returncode != 0, "an interrupted run must not look like a success"
     messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
     assert messages and messages[-1]["type"] == "STATE", stdout[-500:]
+    # Page 1's records were still in the writer's batch when the signal came: written first.
+    first_page = [m for m in messages if m["type"] == "RECORD"]
+    assert len(first_page) == PER_PAGE, f"{len(first_page)} of page 1's {PER_PAGE} records"
     assert "Traceback" not in stderr, stderr[-3000:]
     assert SECRET_KEY not in stdout + stderr
 

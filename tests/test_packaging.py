@@ -117,6 +117,7 @@ def test_wheel_and_sdist_contents(dist: Path):
     assert check.returncode == 0, check.stdout + check.stderr
     names = zipfile.ZipFile(wheel).namelist()
     assert "tap_moco/py.typed" in names
+    assert "tap_moco/settings.json" in names, "the settings' schema is package data"
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert any(name.startswith("tap_moco/schemas/") and name.endswith(".json") for name in names)
     assert not any(name.startswith(("sandbox/", "tests/")) for name in names)

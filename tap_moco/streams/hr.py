@@ -3,7 +3,6 @@
 from tap_moco.spec import (
     BY_ID,
     WINDOW_START,
-    Replication,
     Shape,
     StreamSpec,
     Window,
@@ -14,9 +13,7 @@ from tap_moco.spec import (
 )
 
 SPECS = (
-    StreamSpec(
-        name="users", reference=True, path="/users", params={"include_archived": "true", **BY_ID}
-    ),
+    reference("users", "/users", params={"include_archived": "true", **BY_ID}),
     reference("units", "/units"),
     reference("user_employments", "/users/employments"),
     # MOCO answers holidays for the current year unless asked for another.
@@ -34,7 +31,6 @@ SPECS = (
         parent="users",
         parent_key="user_id",
         primary_keys=("user_id", WINDOW_START),
-        replication=Replication.WINDOW,
         shape=Shape.OBJECT,
         window=Window.YEAR,
         permission="staff",
