@@ -139,7 +139,11 @@ BAD_ANSWERS = {
 BAD_CONFIGS = {
     "missing key": ({"api_key": None}, "api_key"),
     "bad domain": ({"api_url": None, "domain": "acme.example.org"}, "domain"),
-    "plain http elsewhere": ({"api_url": "http://moco.example.org/api/v1"}, "api_url"),
+    # The reason, not only the name: a host that never answers would name api_url too.
+    "plain http elsewhere": (
+        {"api_url": "http://moco.example.org/api/v1"},
+        "Invalid setting 'api_url': plain http is only allowed for loopback hosts",
+    ),
     "page too big": ({"per_page": 1000}, "per_page"),
     "negative timeout": ({"request_timeout": -5}, "request_timeout"),
 }
