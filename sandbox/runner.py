@@ -78,14 +78,20 @@ def base_config(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
 
 
 @functools.cache
-def discovered_catalog() -> str:
+def tap_output(*args: str) -> str:
+    """What `python -m tap_moco ARGS` prints where no config is needed (`--discover`, `--about`)."""
     return subprocess.run(
-        [sys.executable, "-m", "tap_moco", "--discover"],
+        [sys.executable, "-m", "tap_moco", *args],
         check=True,
         capture_output=True,
         text=True,
         cwd=ROOT,
     ).stdout
+
+
+def discovered_catalog() -> str:
+    """The catalog `--discover` prints."""
+    return tap_output("--discover")
 
 
 def catalog_selecting(streams: set[str] | None) -> dict[str, Any]:

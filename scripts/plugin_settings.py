@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,10 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sandbox.runner import tap_output  # noqa: E402
+
 HUB = ROOT / "plugins" / "extractors" / "tap-moco--moco.yml"
 PROJECT = ROOT / "meltano.yml"
 SDK_SETTINGS = {
@@ -45,14 +48,7 @@ KINDS = {
 
 def about() -> dict[str, Any]:
     """The tap's own description of itself, from the installed command line."""
-    output = subprocess.run(
-        [sys.executable, "-m", "tap_moco", "--about", "--format=json"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout
-    result: dict[str, Any] = json.loads(output)
+    result: dict[str, Any] = json.loads(tap_output("--about", "--format=json"))
     return result
 
 

@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sandbox.runner import tap_output  # noqa: E402
 from tap_moco.plan import cost_rule, describe  # noqa: E402
 from tap_moco.settings import MAX_PER_PAGE  # noqa: E402
 from tap_moco.spec import Shape, StreamSpec  # noqa: E402
@@ -57,13 +57,7 @@ def streams_table() -> str:
 
 def about_markdown() -> str:
     """`tap-moco --about --format=markdown`, its headings moved below the README's."""
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_moco", "--about", "--format=markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout
+    about = tap_output("--about", "--format=markdown")
     lines = [line for line in about.strip().splitlines() if not line.startswith("# ")]
     return "\n".join(f"#{line}" if line.startswith("## ") else line for line in lines).strip()
 

@@ -15,12 +15,24 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 PSQL = ("psql", "-h", "127.0.0.1", "-U", "postgres")
+
+
+def target_config(port: int, schema: str, **settings: Any) -> dict[str, Any]:
+    """A PostgreSQL target's settings for the throwaway cluster (database and extras given)."""
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "user": "postgres",
+        "password": "unused",
+        "default_target_schema": schema,
+        **settings,
+    }
 
 
 def postgres_bin() -> Path:

@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from sandbox.runner import ROOT, discovered_catalog
+from sandbox.runner import ROOT, discovered_catalog, tap_output
 from tap_moco.settings import CONFIG_SCHEMA
 from tap_moco.streams import STREAM_SPECS
 
@@ -79,12 +79,6 @@ def test_readme_tables_are_current() -> None:
 
 
 def test_about_markdown_lists_every_setting() -> None:
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_moco", "--about", "--format=markdown"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout
+    about = tap_output("--about", "--format=markdown")
     for name in CONFIG_SCHEMA["properties"]:
         assert f"| {name} " in about or f"`{name}`" in about, name

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
-from sandbox.runner import ROOT, base_config, run_tap
+from sandbox.runner import base_config, run_tap, tap_output
 
 
 def test_stream_maps_on_a_moco_stream(sandbox):
@@ -45,15 +43,7 @@ def test_long_lists_log_progress_with_an_eta(sandbox):
 
 
 def test_about_declares_every_capability():
-    about = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "tap_moco", "--about", "--format=json"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=True,
-        ).stdout
-    )
+    about = json.loads(tap_output("--about", "--format=json"))
     assert set(about["capabilities"]) >= {
         "about",
         "catalog",

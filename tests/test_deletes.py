@@ -23,7 +23,7 @@ from sandbox.hostile import PageFault
 from sandbox.runner import TapRun, base_config, run_tap
 from tap_moco.conform import normalize_timestamp
 from tap_moco.deletes import Baseline, Tally
-from tests.pg import postgres_cluster, psql
+from tests.pg import postgres_cluster, psql, target_config
 from tests.test_targets import Output, replay
 
 if TYPE_CHECKING:
@@ -187,16 +187,9 @@ def test_deletes_reach_postgres_in_the_next_ordinary_run(
     busy: Sandbox, postgres: int, tmp_path: Path, hard_delete: bool
 ) -> None:
     schema = f"deletes_{'hard' if hard_delete else 'soft'}"
-    target = {
-        "host": "127.0.0.1",
-        "port": postgres,
-        "user": "postgres",
-        "password": "unused",
-        "database": "moco",
-        "default_target_schema": schema,
-        "load_method": "upsert",
-        "hard_delete": hard_delete,
-    }
+    target = target_config(
+        postgres, schema, database="moco", load_method="upsert", hard_delete=hard_delete
+    )
     config = config_for(busy)
     first = ordinary_run(config)
     replay("target-postgres", Output(first.stdout), target, tmp_path)

@@ -27,7 +27,7 @@ import pytest
 
 from sandbox import Sandbox, SandboxConfig
 from sandbox.runner import ROOT, SECRET_KEY, base_config, run_tap
-from tests.pg import postgres_cluster, psql
+from tests.pg import postgres_cluster, psql, target_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -192,30 +192,16 @@ def pg_counts(port: int, database: str, schema: str) -> dict[str, int]:
 
 def test_meltanolabs_target_postgres(output: Output, postgres: int, tmp_path: Path) -> None:
     schema = f"moco_{len(output.text) % 100_000}"
-    config = {
-        "host": "127.0.0.1",
-        "port": postgres,
-        "user": "postgres",
-        "password": "unused",
-        "database": "moco",
-        "default_target_schema": schema,
-        "validate_records": True,
-        "load_method": "upsert",
-    }
+    config = target_config(
+        postgres, schema, database="moco", validate_records=True, load_method="upsert"
+    )
     replay("target-postgres", output, config, tmp_path)
     assert loaded(pg_counts(postgres, "moco", schema)) == output.distinct()
 
 
 def test_pipelinewise_target_postgres(output: Output, postgres: int, tmp_path: Path) -> None:
     schema = f"moco_{len(output.text) % 100_000}"
-    config = {
-        "host": "127.0.0.1",
-        "port": postgres,
-        "user": "postgres",
-        "password": "unused",
-        "dbname": "moco_pw",
-        "default_target_schema": schema,
-    }
+    config = target_config(postgres, schema, dbname="moco_pw")
     replay("pipelinewise-target-postgres", output, config, tmp_path)
     assert loaded(pg_counts(postgres, "moco_pw", schema)) == output.distinct()
 
