@@ -203,8 +203,8 @@ def run_tests(copy: Path, tests: tuple[str, ...], *, stop_first: bool = True) ->
 
 
 def failed_tests(output: str) -> list[str]:
-    """The node ids pytest's summary names as failed."""
-    return re.findall(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", output, re.MULTILINE)
+    """The node ids pytest's summary names as failed (not captured `ERROR` log lines)."""
+    return re.findall(r"^(?:FAILED|ERROR) (\S+\.py(?:::.+?)?)(?: - .*)?$", output, re.MULTILINE)
 
 
 def try_mutant(copy: Path, mutant: Mutant) -> Outcome:

@@ -70,3 +70,19 @@ def test_a_mutant_that_does_not_apply_is_reported(tmp_path: Path) -> None:
     assert mutants.problems(twice, tmp_path) == [
         "twice: original text occurs 2 times in tap_moco/x.py"
     ]
+
+
+def test_the_killing_test_is_read_from_the_summary_not_from_captured_logs():
+    output = "\n".join(
+        [
+            "ERROR    tap-moco:tap.py:225 Interrupted by signal 15: the run is incomplete",
+            "FAILED tests/test_output.py::test_a[plain http elsewhere] - AssertionError: x",
+            "ERROR tests/test_b.py::test_c",
+            "ERROR tests/test_d.py",
+        ]
+    )
+    assert mutants.failed_tests(output) == [
+        "tests/test_output.py::test_a[plain http elsewhere]",
+        "tests/test_b.py::test_c",
+        "tests/test_d.py",
+    ]
