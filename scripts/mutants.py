@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -78,22 +78,17 @@ def load(path: Path = DEFECTS) -> list[Mutant]:
     """The curated list; raises ValueError on a malformed entry."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     mutants = []
+    known = {item.name for item in fields(Mutant)}
     for entry in data.get("mutant", []):
-        missing = {"id", "file", "original", "replacement", "tests", "defect"} - entry.keys()
-        if missing:
-            msg = f"mutant {entry.get('id', '?')}: missing {', '.join(sorted(missing))}"
-            raise ValueError(msg)
-        mutants.append(
-            Mutant(
-                id=entry["id"],
-                file=entry["file"],
-                original=entry["original"],
-                replacement=entry["replacement"],
-                tests=tuple(entry["tests"]),
-                defect=entry["defect"],
-                equivalent=entry.get("equivalent"),
+        missing = known - {"equivalent"} - entry.keys()
+        unknown = entry.keys() - known
+        if missing or unknown:
+            msg = (
+                f"mutant {entry.get('id', '?')}: missing {', '.join(sorted(missing)) or '-'}, "
+                f"unknown {', '.join(sorted(unknown)) or '-'}"
             )
-        )
+            raise ValueError(msg)
+        mutants.append(Mutant(**{**entry, "tests": tuple(entry["tests"])}))
     ids = [m.id for m in mutants]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

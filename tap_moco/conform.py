@@ -71,7 +71,7 @@ def normalize_timestamp(value: Any) -> Any:
         return value
     if len(value) == _CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T":
         return value
-    parsed = _parse_timestamp(value)
+    parsed = parse_timestamp(value)
     return value if parsed is None else format_timestamp(parsed)
 
 
@@ -82,9 +82,14 @@ def format_timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).strftime(UTC_FORMAT)
 
 
-def _parse_timestamp(text: str) -> dt.datetime | None:
-    """An aware datetime from ISO 8601 text (naive = UTC), or None."""
-    text = text.strip()
+def parse_timestamp(value: Any) -> dt.datetime | None:
+    """An aware datetime from ISO 8601 text (naive = UTC), or None for anything else.
+
+    The one parser of the tap's timestamps: records, bookmarks, baselines and `start_date`.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
     if len(text) < len("2024-01-01"):
         return None
     try:
@@ -156,10 +161,10 @@ def _to_boolean(value: Any) -> Any:
 def _to_datetime(value: Any) -> Any:
     if isinstance(value, str):
         if len(value) == _CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T":
-            if _parse_timestamp(value) is not None:
+            if parse_timestamp(value) is not None:
                 return value
             return _FAILED
-        parsed = _parse_timestamp(value)
+        parsed = parse_timestamp(value)
         return _FAILED if parsed is None else format_timestamp(parsed)
     return _FAILED
 
@@ -169,7 +174,7 @@ def _to_date(value: Any, truncated: Callable[[], None] | None = None) -> Any:
     if isinstance(value, str):
         if _is_date(value):
             return value
-        parsed = _parse_timestamp(value)
+        parsed = parse_timestamp(value)
         if parsed is not None:
             if parsed.time() != dt.time(0) and truncated is not None:
                 truncated()

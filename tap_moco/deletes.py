@@ -42,7 +42,7 @@ import email.utils
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_moco.conform import format_timestamp, normalize_timestamp
+from tap_moco.conform import format_timestamp, normalize_timestamp, parse_timestamp
 from tap_moco.paging import header_int
 
 if TYPE_CHECKING:
@@ -86,19 +86,20 @@ def server_time(response: requests.Response) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return format_timestamp(moment)
-
-
 # -- which streams take part ------------------------------------------------------------
+
+
+def _enabled(stream: MocoStream) -> bool:
+    """`delete_detection` is on and the stream is not excluded from it."""
+    settings = stream.settings
+    return settings.delete_detection and stream.name not in settings.delete_detection_exclude
 
 
 def _whole(stream: MocoStream) -> bool:
     """A FULL_TABLE stream that reads everything it has on every run."""
-    settings, spec = stream.settings, stream.spec
+    spec = stream.spec
     return (
-        settings.delete_detection
-        and stream.name not in settings.delete_detection_exclude
+        _enabled(stream)
         and stream.replication_method == "FULL_TABLE"
         and not stream.emit_activate_version_messages  # the SDK versions a reconciling run
         and spec.window is None
@@ -115,8 +116,7 @@ def watches(stream: MocoStream) -> bool:
     """
     spec = stream.spec
     return (
-        stream.settings.delete_detection
-        and stream.name not in stream.settings.delete_detection_exclude
+        _enabled(stream)
         and (stream.replication_method == "INCREMENTAL" or stream.emit_activate_version_messages)
         and spec.parent is None
         and spec.window is None
@@ -161,7 +161,7 @@ def finish(stream: Stream) -> None:
         version = each._stream_version
         if version is None or not each.selected or each.skipped or each.hold_bookmark:
             continue
-        if not (_whole(each) or getattr(each, "reread_complete", False)):
+        if not (_whole(each) or each.reread_complete):
             continue
         each._write_activate_version_message(version)
         baseline = each.stream_state.get(STATE_KEY)
@@ -194,17 +194,16 @@ class Baseline:
         saved = state.get(STATE_KEY)
         if not isinstance(saved, dict):
             return None
-        count, at, missing = saved.get("count"), saved.get("counted_at"), saved.get("missing", 0)
-        stamp = normalize_timestamp(at)
-        if not isinstance(count, int) or not isinstance(stamp, str) or not isinstance(missing, int):
+        count, missing = saved.get("count"), saved.get("missing", 0)
+        moment = parse_timestamp(saved.get("counted_at"))
+        if not isinstance(count, int) or moment is None or not isinstance(missing, int):
             return None
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         return cls(count, moment, missing)
 
     def save(self, state: dict[str, Any]) -> None:
         """Into the stream's state, next to the version sent last."""
         saved = state.setdefault(STATE_KEY, {})
-        saved.update(count=self.count, counted_at=_stamp(self.counted_at))
+        saved.update(count=self.count, counted_at=format_timestamp(self.counted_at))
         if self.missing:
             saved["missing"] = self.missing
         else:
@@ -223,9 +222,9 @@ class Tally:
         has_created: bool,
         scope: dt.datetime | None = None,
     ) -> None:
-        self.since, self.until = _stamp(since), _stamp(until)
+        self.since, self.until = format_timestamp(since), format_timestamp(until)
         # A record created before the scope's start may just have entered it (an update).
-        self.entering = _stamp(scope) if scope is not None else None
+        self.entering = format_timestamp(scope) if scope is not None else None
         self.keys = keys
         self.has_created = has_created
         self._seen: set[tuple[Any, ...]] = set()
@@ -327,7 +326,7 @@ class Watch:
                 "Stream '%s': this read was resumed or still moving; the next run checks "
                 "for deletes since %s",
                 name,
-                _stamp(self.baseline.counted_at),
+                format_timestamp(self.baseline.counted_at),
             )
             self._cap(self.baseline.counted_at)
             return 0
@@ -348,7 +347,7 @@ class Watch:
 
     def _cap(self, counted_at: dt.datetime) -> None:
         """The bookmark stays before the count, so the next read sees every later create."""
-        cap = _stamp(counted_at - MARGIN)
+        cap = format_timestamp(counted_at - MARGIN)
         current = self.state.get(SIGNPOST)
         if not isinstance(current, str) or cap < current:
             self.state[SIGNPOST] = cap

@@ -94,15 +94,12 @@ class PagedRead:
         for attempt in range(1, MAX_PASSES + 1):
             audit = PageAudit(self.stream, self.per_page, start_page)
             since = _stamp(-1) if self.count_creates else None
-            for number, response in self._pages(start_page):
+            for number, response, has_next in self._pages(start_page):
                 page_records = self.records(response)
                 if since is not None:
                     audit.created += _created_between(page_records, since, _stamp(+1))
                 audit.page(
-                    number,
-                    len(page_records),
-                    header_int(response, "X-Total"),
-                    has_next=next_page(response, stream=self.stream) is not None,
+                    number, len(page_records), header_int(response, "X-Total"), has_next=has_next
                 )
                 yield from page_records
                 self.on_page(number)
@@ -130,12 +127,15 @@ class PagedRead:
             self.logger.info("Stream '%s': %s; reading it again from page 1", self.stream, reason)
             start_page = 1
 
-    def _pages(self, start: int) -> Iterator[tuple[int, requests.Response]]:
-        """Pages in order: the first, then ahead in threads once X-Total is known."""
-        first = self.fetch(start)
-        yield start, first
+    def _pages(self, start: int) -> Iterator[tuple[int, requests.Response, bool]]:
+        """Pages in order, each with whether its `Link` promises another (checked once).
+
+        The first page alone, then pages ahead in threads once X-Total is known.
+        """
         paginator = MocoLinkPaginator(start, stream=self.stream)
+        first = self.fetch(start)
         paginator.advance(first)
+        yield start, first, not paginator.finished
         if paginator.finished:
             return
         total = header_int(first, "X-Total")
@@ -159,13 +159,13 @@ class PagedRead:
             )
             for number, response in ahead:
                 progress.page_done()
-                yield number, response
                 paginator.advance(response)
+                yield number, response, not paginator.finished
                 if paginator.finished:
                     return
         while not paginator.finished:
             number = paginator.current_value
             response = self.fetch(number)
             progress.page_done()
-            yield number, response
             paginator.advance(response)
+            yield number, response, not paginator.finished

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from tap_moco import deletes
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import PageToken
+from tap_moco.kinds.windowed import Windowed
+from tap_moco.paging import header_int
 from tap_moco.spec import Replication, Shape, StreamSpec, Window
 from tap_moco.throttle import RateLimiter
 from tap_moco.transport import decoded
@@ -169,19 +171,10 @@ class _Counter:
         else:
             params.pop("per_page", None)
             params.pop("page", None)
-        transport = stream.transport
-        url = stream.get_url(context)
-
-        def attempt() -> requests.Response:
-            response = transport.session.get(
-                url, params=params, timeout=transport.settings.request_timeout
-            )
-            transport.check(response, stream=stream.name, permission=stream.spec.permission)
-            return response
-
         self.requests += 1
-        response: requests.Response = transport.retrying(attempt, stream=stream.name)()
-        return response
+        return stream.transport.get_response(
+            stream.get_url(context), params, stream=stream.name, permission=stream.spec.permission
+        )
 
     def total(
         self, stream: MocoStream, context: Context | None, extra: Mapping[str, str]
@@ -190,8 +183,8 @@ class _Counter:
         response = self.look(stream, context, extra)
         data = decoded(response)
         items = data if isinstance(data, list) else []
-        header = response.headers.get("X-Total")
-        count = int(header) if header and header.isdigit() else len(items)
+        header = header_int(response, "X-Total")
+        count = len(items) if header is None or header < 0 else header
         first = items[0] if items and isinstance(items[0], dict) else None
         return count, first
 
@@ -234,8 +227,7 @@ def _records_per_unit(
 
 
 def _windows(stream: MocoStream) -> list[DateWindow] | None:
-    windows = getattr(stream, "windows", None)
-    return list(windows(None)) if callable(windows) else None
+    return stream.windows(None) if isinstance(stream, Windowed) else None
 
 
 def count_stream(counter: _Counter, stream: MocoStream) -> StreamPlan:

@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tap_moco import __version__
+from tap_moco.conform import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-MOCO_HOST_SUFFIX = ".mocoapp.com"
+    from tap_moco.throttle import Windows
 
-Windows = tuple[tuple[int, float], ...]
+MOCO_HOST_SUFFIX = ".mocoapp.com"
 
 PLAN_LIMITS: dict[str, Windows] = {
     "standard": ((15, 15.0), (120, 120.0)),
@@ -218,12 +219,9 @@ def _start_date(raw: Any) -> dt.datetime | None:
         return None
     if not isinstance(raw, str):
         raise SettingsError("start_date", "expected an ISO 8601 date or timestamp")
-    try:
-        parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise SettingsError("start_date", f"not an ISO 8601 date or timestamp: {raw!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    parsed = parse_timestamp(raw)
+    if parsed is None:
+        raise SettingsError("start_date", f"not an ISO 8601 date or timestamp: {raw!r}")
     if parsed > dt.datetime.now(dt.timezone.utc):
         raise SettingsError("start_date", "lies in the future")
     return parsed.astimezone(dt.timezone.utc)
@@ -289,10 +287,6 @@ def _rate_limits(config: Mapping[str, Any], plan: str) -> Windows:
     return ((scaled, burst[1]), window)
 
 
-def _activate_version_streams(raw: Any) -> tuple[str, ...]:
-    return _stream_names(raw, "activate_version_streams")
-
-
 def _stream_names(raw: Any, name: str) -> tuple[str, ...]:
     streams = raw or ()
     if not isinstance(streams, (list, tuple)) or not all(isinstance(s, str) for s in streams):
@@ -323,7 +317,9 @@ def resolve_settings(config: Mapping[str, Any]) -> Settings:
         strict_mode=_bool(config, "strict_mode"),
         impersonate_user_id=_optional_int(config, "impersonate_user_id"),
         user_agent=_user_agent(config.get("user_agent")),
-        activate_version_streams=_activate_version_streams(config.get("activate_version_streams")),
+        activate_version_streams=_stream_names(
+            config.get("activate_version_streams"), "activate_version_streams"
+        ),
         # the SDK's own flag (not declared here): ACTIVATE_VERSION for every stream
         emit_activate_version_messages=_bool(config, "emit_activate_version_messages"),
         delete_detection=_bool(config, "delete_detection"),

@@ -189,13 +189,10 @@ class MocoTransport:
         L and rate limit R, about L x R requests fit in flight. Below 20 ms one request at a
         time already outpaces what the tap can process, and threads only cost CPU.
         """
-        settings = self.settings
-        if settings.max_parallel_requests > 1 and getattr(settings, "prefetch", "auto") == "always":
-            return settings.max_parallel_requests
         if self.round_trip_seconds < MIN_PREFETCH_ROUND_TRIP_SECONDS:
             return 1
         needed = math.ceil(self.round_trip_seconds * self.limiter.requests_per_second)
-        return max(1, min(settings.max_parallel_requests, needed))
+        return max(1, min(self.settings.max_parallel_requests, needed))
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -333,7 +330,7 @@ class MocoTransport:
     def get_response(
         self,
         url: str,
-        params: Mapping[str, str],
+        params: Mapping[str, Any],
         *,
         stream: str,
         permission: str | None = None,

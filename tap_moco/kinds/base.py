@@ -26,7 +26,7 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
 from tap_moco import schemas
-from tap_moco.conform import RecordConformer, format_timestamp
+from tap_moco.conform import RecordConformer, format_timestamp, parse_timestamp
 from tap_moco.errors import (
     MocoNotFoundError,
     MocoPermissionError,
@@ -52,6 +52,13 @@ if TYPE_CHECKING:
 UPDATED_AFTER_OVERLAP = dt.timedelta(seconds=1)
 """MOCO's `updated_after` is exclusive at one-second resolution: step back one second so a
 record updated in the same second as the bookmark, after we read, is not missed."""
+
+
+def updated_after(start: dt.datetime) -> dict[str, str]:
+    """MOCO's change filter from `start`, one second early (see the overlap)."""
+    return {"updated_after": format_timestamp(start - UPDATED_AFTER_OVERLAP)}
+
+
 RESUME_KEY = "resume"
 """Stream state key of the page checkpoint (see `tap_moco.kinds.paged`)."""
 
@@ -86,6 +93,7 @@ class MocoStream(RESTStream[PageToken]):
         self._bookmark_at_start: Any = None
         self.skipped: str | None = None
         self.failed = False  # the run's summary says so; `tap.sync_all` sets it
+        self.reread_complete = False  # a list re-read whole for deletes, and settled
         self.requests = 0
         self.records_written = 0
         self.seconds = 0.0  # wall time in `get_records` (a parent's includes its children)
@@ -342,7 +350,7 @@ class MocoStream(RESTStream[PageToken]):
 
     def _parse_datetime(self, value: str) -> dt.datetime:
         """The SDK's bookmark parsing, with one line naming the stream when it fails."""
-        parsed = _parse_bookmark(value)
+        parsed = parse_timestamp(value)
         if parsed is None:
             msg = (
                 f"State for stream '{self.name}': bookmark {value!r} is not a timestamp; "
@@ -356,9 +364,7 @@ class MocoStream(RESTStream[PageToken]):
         if not self.spec.updated_after or self.replication_method == "FULL_TABLE":
             return {}  # a reconciling run reads everything, whatever the bookmark
         start = self.bookmark_start(context)
-        if start is None:
-            return {}
-        return {"updated_after": format_timestamp(start - UPDATED_AFTER_OVERLAP)}
+        return {} if start is None else updated_after(start)
 
     def get_replication_key_signpost(self, context: Context | None = None) -> Any:  # noqa: ARG002
         """Cap bookmarks at this run's start, or at an interrupted run's start on resume."""
@@ -384,13 +390,3 @@ class MocoStream(RESTStream[PageToken]):
                 target.pop("replication_key_value", None)
             else:
                 target["replication_key_value"] = previous
-
-
-def _parse_bookmark(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)

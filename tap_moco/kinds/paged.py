@@ -19,9 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tap_moco import deletes
-from tap_moco.conform import format_timestamp
 from tap_moco.errors import MocoRequestError
-from tap_moco.kinds.base import RESUME_KEY, UPDATED_AFTER_OVERLAP, MocoStream, PageToken
+from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
 from tap_moco.pagination import MocoLinkPaginator, page_of
 from tap_moco.paging import PagedRead
 from tap_moco.transport import decoded
@@ -46,7 +45,6 @@ class PagedListStream(MocoStream):
         return MocoLinkPaginator(1, stream=self.name)
 
     mode = CHANGES
-    reread_complete = False
 
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
@@ -142,7 +140,7 @@ class PagedListStream(MocoStream):
         start = self.scope_start()
         if start is None or not self.spec.updated_after:
             return {}
-        return {"updated_after": format_timestamp(start - UPDATED_AFTER_OVERLAP)}
+        return updated_after(start)
 
     def _paged(
         self,
