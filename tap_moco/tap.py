@@ -315,9 +315,6 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-if __name__ == "__main__":
-    TapMoco.cli()
-
 
 def _log_ends(family: list[Any], wall: float) -> None:
     """One end line per stream; a parent's seconds are its own, its children's taken out."""
@@ -336,3 +333,7 @@ def _discard_progress(stream: Any) -> None:
         each.stream_state.pop("progress_markers", None)
         each.stream_state.pop("replication_key_signpost", None)
         each.stream_state.pop("starting_replication_value", None)
+
+
+if __name__ == "__main__":
+    TapMoco.cli()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from sandbox.runner import ROOT, SECRET_KEY, base_config
+from sandbox.runner import ROOT, SECRET_KEY, base_config, catalog_selecting
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -191,3 +191,27 @@ def test_wheel_in_a_fresh_venv_syncs_from_the_sandbox(dist: Path, sandbox, tmp_p
         text=True,
     ).stdout
     assert location.startswith(str(env_dir))
+
+
+def test_tap_module_runs_as_a_script(sandbox, tmp_path):
+    """`python tap_moco/tap.py` syncs: the `__main__` block stands below every name it uses."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(base_config(sandbox.base_url)))
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(catalog_selecting({"units"})))
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tap_moco" / "tap.py"),
+            "--config",
+            str(config),
+            "--catalog",
+            str(catalog),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"type":"RECORD"' in done.stdout.replace(" ", "")
