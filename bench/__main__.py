@@ -28,7 +28,10 @@ def main() -> int:
         const=PUBLISHED,
         type=Path,
         metavar="RESULTS",
-        help=f"render RESULTS (default {PUBLISHED.relative_to(ROOT)}) into README.md, run nothing",
+        help=(
+            f"render RESULTS (default {PUBLISHED.relative_to(ROOT)}) into docs/performance.md, "
+            "run nothing"
+        ),
     )
     args = parser.parse_args()
     if args.write_readme:

@@ -1,8 +1,8 @@
-"""The README's Performance table, rendered from a results file the bench wrote.
+"""The Performance table (docs/performance.md), rendered from a results file the bench wrote.
 
 `python -m bench --write-readme` renders `bench/full.json` (the committed `--scale full`
-run) between the `bench:start`/`bench:end` markers of README.md, so the table is never
-typed by hand; tests/test_bench.py checks the README matches that file.
+run) between the `bench:start`/`bench:end` markers of docs/performance.md, so the table is
+never typed by hand; tests/test_bench.py checks the page matches that file.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+README = ROOT / "docs" / "performance.md"
+"""The page that holds the table (the name is kept for the bench's `--write-readme`)."""
 PUBLISHED = Path(__file__).resolve().parent / "full.json"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -106,16 +107,16 @@ def render(results: dict[str, Any]) -> str:
 
 
 def rendered_readme(text: str, results: dict[str, Any]) -> str:
-    """`text` (README.md) with the table between the markers replaced."""
+    """`text` (docs/performance.md) with the table between the markers replaced."""
     head, _, rest = text.partition(START)
     _, found, tail = rest.partition(END)
     if not found:
-        msg = f"README.md lacks the {START} ... {END} markers"
+        msg = f"docs/performance.md lacks the {START} ... {END} markers"
         raise ValueError(msg)
     return f"{head}{START}\n{render(results)}\n{END}{tail}"
 
 
 def write_readme(results_path: Path = PUBLISHED) -> None:
-    """Render `results_path` into README.md."""
+    """Render `results_path` into docs/performance.md."""
     results = json.loads(results_path.read_text())
     README.write_text(rendered_readme(README.read_text(), results))

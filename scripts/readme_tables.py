@@ -1,7 +1,8 @@
-"""Render the README's streams and settings tables from the tap's own declarations.
+"""Render the streams and settings references (docs/) from the tap's own declarations.
 
-`python scripts/readme_tables.py` rewrites the tables between their markers in README.md;
-`--check` exits 1 when README.md is out of date (the test suite runs it).
+`python scripts/readme_tables.py` rewrites the tables between their markers in
+docs/streams.md and docs/settings.md; `--check` exits 1 when either is out of date (the test
+suite runs it).
 """
 
 from __future__ import annotations
@@ -14,12 +15,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sandbox.runner import tap_output  # noqa: E402
-from tap_moco.plan import cost_rule, describe  # noqa: E402
-from tap_moco.settings import MAX_PER_PAGE  # noqa: E402
+from tap_moco.plan import cost_rule, describe, duration  # noqa: E402
+from tap_moco.settings import MAX_PER_PAGE, PLAN_LIMITS  # noqa: E402
 from tap_moco.spec import Shape, StreamSpec  # noqa: E402
 from tap_moco.streams import STREAM_SPECS  # noqa: E402
+from tap_moco.throttle import RateLimiter  # noqa: E402
 
-README = ROOT / "README.md"
+TABLES = {
+    "streams": ROOT / "docs" / "streams.md",
+    "about": ROOT / "docs" / "settings.md",
+    "permissions": ROOT / "README.md",
+    "first-sync": ROOT / "README.md",
+}
+"""Which file holds the table between each marker pair."""
 
 
 def _replication(spec: StreamSpec) -> str:
@@ -55,36 +63,73 @@ def streams_table() -> str:
     return "\n".join(rows)
 
 
+def permissions_table() -> str:
+    """Which MOCO permission each group of streams needs (from the declarations)."""
+    groups: dict[str, list[str]] = {}
+    for spec in STREAM_SPECS:
+        groups.setdefault(spec.permission or "", []).append(spec.name)
+    rows = ["| MOCO permission the key's user needs | streams |", "|---|---|"]
+    for permission in sorted(groups, key=lambda name: (name != "", name)):
+        label = f"**{permission}**" if permission else "none beyond an API key"
+        names = groups[permission]
+        shown = ", ".join(f"`{name}`" for name in names) if permission else f"{len(names)} others"
+        rows.append(f"| {label} | {shown} |")
+    return "\n".join(rows)
+
+
+def first_sync_table() -> str:
+    """How long a first sync's list requests take at each plan's rate limits (the bound)."""
+    plans = {name: RateLimiter(windows) for name, windows in PLAN_LIMITS.items()}
+    head = " | ".join(f"`moco_plan: {name}`" for name in plans)
+    rows = [f"| records in the account | requests | {head} |", "|---" * (2 + len(plans)) + "|"]
+    for records in (10_000, 100_000, 1_000_000):
+        requests = -(-records // MAX_PER_PAGE)
+        times = " | ".join(duration(limiter.bound_seconds(requests)) for limiter in plans.values())
+        rows.append(f"| {records:,} | {requests:,} | {times} |")
+    return "\n".join(rows)
+
+
 def about_markdown() -> str:
-    """`tap-moco --about --format=markdown`, its headings moved below the README's."""
+    """`tap-moco --about --format=markdown` without its title (the page has its own)."""
     about = tap_output("--about", "--format=markdown")
     lines = [line for line in about.strip().splitlines() if not line.startswith("# ")]
-    return "\n".join(f"#{line}" if line.startswith("## ") else line for line in lines).strip()
+    return "\n".join(lines).strip()
 
 
-def render(text: str) -> str:
-    """`text` with every table between its markers replaced."""
-    for marker, table in (("streams", streams_table()), ("about", about_markdown())):
-        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
-        head, _, rest = text.partition(start)
-        _, _, tail = rest.partition(end)
-        text = f"{head}{start}\n{table}\n{end}{tail}"
-    return text
+def render(text: str, marker: str, table: str) -> str:
+    """`text` with the table between the `marker` pair replaced."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    head, found, rest = text.partition(start)
+    if not found:
+        msg = f"{start} is missing"
+        raise ValueError(msg)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{table}\n{end}{tail}"
 
 
 def main() -> int:
-    """Rewrite or check README.md."""
+    """Rewrite or check the generated tables."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if README.md is stale")
+    parser.add_argument("--check", action="store_true", help="fail if a table is stale")
     args = parser.parse_args()
-    current = README.read_text()
-    fresh = render(current)
-    if args.check:
+    stale = []
+    tables = (
+        ("streams", streams_table()),
+        ("about", about_markdown()),
+        ("permissions", permissions_table()),
+        ("first-sync", first_sync_table()),
+    )
+    for marker, table in tables:
+        path = TABLES[marker]
+        current = path.read_text()
+        fresh = render(current, marker, table)
         if fresh != current:
-            print("README.md tables are stale: run `python scripts/readme_tables.py`")
-            return 1
-        return 0
-    README.write_text(fresh)
+            stale.append(str(path.relative_to(ROOT)))
+            if not args.check:
+                path.write_text(fresh)
+    if args.check and stale:
+        print(f"{', '.join(stale)} stale: run `python scripts/readme_tables.py`")
+        return 1
     return 0
 
 

@@ -1,11 +1,12 @@
-"""The README's walkthroughs, run as printed: README.md is the script, this file only checks.
+"""The documented walkthroughs, run as printed: the pages are the script, this file only checks.
 
 Every `bash` block between `<!-- walkthrough:start -->` and `<!-- walkthrough:end -->`
-("Use with Meltano") and between the `singer` markers ("Plain Singer") runs in order in a new
-temporary directory, against sandboxes and a throwaway PostgreSQL cluster. The only change
-made to a block is the account: `domain acme` (or `"domain": "acme"`) becomes the sandbox's
-`api_url`. A block added to the README runs here without any change to this file; a check
-whose block disappeared from the README fails.
+(docs/meltano.md, "Use with Meltano"), between the `singer` markers (docs/singer.md, "Plain
+Singer") and between the `first-run` markers (README.md, the first run) runs in order in a
+new temporary directory, against sandboxes and a throwaway PostgreSQL cluster. The only
+change made to a block is the account: `domain acme` (or `"domain": "acme"`) becomes the
+sandbox's `api_url`. A block added to a page runs here without any change to this file; a
+check whose block disappeared from its page fails.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from tap_moco.streams import STREAM_SPECS
 from tests.pg import postgres_cluster, psql
 
 README = ROOT / "README.md"
+PAGES = {
+    "walkthrough": ROOT / "docs" / "meltano.md",
+    "singer": ROOT / "docs" / "singer.md",
+    "first-run": README,
+}
+"""The page that holds each marker pair's blocks."""
 START = dt.date(2024, 1, 1)  # the walkthrough's start_date
 DEFAULT_STREAMS = [spec.name for spec in STREAM_SPECS if spec.selected_by_default]
 LOADER_PASSWORD = "loader-Pw-2b8e"
@@ -34,8 +41,8 @@ MELTANO = os.environ.get("MELTANO_BIN")  # from `make test`; CI must have it
 
 
 def readme_blocks(marker: str) -> list[str]:
-    """The `bash` blocks between a marker pair of README.md, dedented, in order."""
-    text = README.read_text()
+    """The `bash` blocks between a marker pair of its page, dedented, in order."""
+    text = PAGES[marker].read_text()
     begin, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     assert text.count(begin) == 1 and text.count(end) == 1, marker
     section = text.split(begin)[1].split(end)[0]
@@ -162,7 +169,7 @@ def test_readme_walkthrough_in_a_new_project(sandbox_factory, tmp_path):
         context: dict[str, Any] = {"acme": acme, "globex": globex, "port": port}
         checks = walkthrough_checks()
         used: set[str] = set()
-        for block in readme_blocks("walkthrough"):
+        for block in [*readme_blocks("first-run"), *readme_blocks("walkthrough")]:
             matching = [key for key in checks if key in block]
             assert len(matching) <= 1, matching
             before, after = checks.get(matching[0], (None, None)) if matching else (None, None)
