@@ -575,7 +575,8 @@ class Computed:
         return user_ref(user) if user else None
 
     def report_cashflow(self, params: dict[str, str]) -> list[Row]:
-        """Money in (invoice payments) and out (purchase payments) in the window."""
+        """Money in (invoice payments) and out (purchase payments) in the window, and the
+        planned income of instalments not yet due (so months ahead of today have rows)."""
         invoices = self.store.table("invoices")
         purchases = self.store.table("purchases")
 
@@ -604,9 +605,28 @@ class Computed:
                 "amount": -money(float(payment["total"])),
             }
 
+        projects = self.store.table("projects")
+        today = self.store.today.isoformat()
+
+        def planned(schedule: Row) -> Row | None:
+            if schedule.get("billed") or schedule["date"] <= today:
+                return None
+            project = projects.get((schedule.get("project") or {}).get("id") or 0) or {}
+            company_id = (project.get("customer") or {}).get("id")
+            leader = project.get("leader")
+            return {
+                "company_id": company_id,
+                "company": self._company(company_id),
+                "description": f"Geplant: {schedule['title']}",
+                "user_id": (leader or {}).get("id"),
+                "user": self._user(leader),
+                "amount": money(float(schedule["net_total"])),
+            }
+
         sources = (
             ("invoice_payment", "invoice_payments", incoming),
             ("purchase_payment", "purchase_payments", outgoing),
+            ("payment_schedule", "project_payment_schedules", planned),  # planned income
         )
         return self._money_rows(params, sources, "amount_in_account_currency")
 

@@ -439,6 +439,11 @@ class Sandbox:
         return self.app.store.years
 
     @property
+    def plan_years(self) -> list[int]:
+        """The history's years and next year, which the account already holds plans for."""
+        return self.app.store.plan_years
+
+    @property
     def today(self) -> Any:
         """The day the generated history ends (`datetime.date`)."""
         return self.app.store.today
@@ -458,8 +463,9 @@ class Sandbox:
         parent id (`project_id`, `invoice_id`, `offer_id`, `user_id`); taggings come as
         `{entity, entity_id, tag}`. Keyword arguments are query parameters. For resources
         with a year window (`year`, `years`, report `from`/`to`) and no window given, the
-        answers for each of `window_years` (default: the years of the history) are
-        concatenated; pass the years a tap's `start_date` covers to compare with its output.
+        answers for each of `window_years` (default: the history's years and next year,
+        `plan_years`) are concatenated; `sandbox.expected.expected_keys` gives what a tap's
+        first sync from a `start_date` must load.
         The tap's detail-item streams `invoice_items`/`offer_items` give every item stamped
         with its document id.
         """
@@ -469,7 +475,7 @@ class Sandbox:
         entry = api.catalog[resource]
         query = {name: str(value) for name, value in params.items()}
         window = entry.window_default
-        years = list(window_years) if window_years is not None else self.years
+        years = list(window_years) if window_years is not None else self.plan_years
         if window and not ({"year", "years", "from", "to"} & set(query)):
             if window == "years":
                 query["years"] = ",".join(str(year) for year in years)

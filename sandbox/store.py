@@ -119,6 +119,11 @@ class Store:
         """Calendar years the generated history touches, oldest first."""
         return list(range(self.start.year, self.today.year + 1))
 
+    @property
+    def plan_years(self) -> list[int]:
+        """The history's years and next year, which MOCO already holds plans for."""
+        return [*self.years, self.today.year + 1]
+
     def table(self, resource: str) -> dict[int, dict[str, Any]]:
         """The record table of a stored resource (created on first use)."""
         return self.tables.setdefault(resource, {})

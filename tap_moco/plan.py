@@ -202,10 +202,13 @@ class _Counter:
 
 
 def _sample_window(windows: list[DateWindow]) -> DateWindow | None:
-    """The most recent complete window (the current one is partial), else the only one."""
+    """The most recent window that ended before today (the current one is partial, later
+    ones are planned and thin), else the first one."""
     if not windows:
         return None
-    return windows[-2] if len(windows) > 1 else windows[-1]
+    today = dt.datetime.now(dt.timezone.utc).date()
+    ended = [window for window in windows if window.end < today]
+    return ended[-1] if ended else windows[0]
 
 
 def _records_per_unit(

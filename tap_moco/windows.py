@@ -1,14 +1,17 @@
 """Date windows for reports and year-filtered lists.
 
-MOCO answers these endpoints for the current year unless told otherwise, so the tap asks
-for explicit windows from the start date to today, and re-reads a recent horizon on every
-run because back-dated time entries change past months.
+MOCO answers these endpoints for the current year unless told otherwise, and it holds
+planned data ahead of today (next year's holiday entitlements and budgets, planned hours,
+scheduled payments), so the tap asks for explicit windows from the start date through the
+end of next year, and re-reads a recent horizon on every run because back-dated time
+entries change past months.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from tap_moco.spec import Window
 
@@ -27,21 +30,24 @@ def _month_end(day: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def windows_between(kind: Window, first: dt.date, today: dt.date) -> list[DateWindow]:
-    """The windows of `kind` covering `first` up to and including `today`."""
+def planning_horizon(today: dt.date) -> dt.date:
+    """The last day a run reads: December 31st of next year, where MOCO's plans reach."""
+    return dt.date(today.year + 1, 12, 31)
+
+
+def windows_between(kind: Window, first: dt.date, last: dt.date) -> list[DateWindow]:
+    """The windows of `kind` covering `first` up to and including `last`."""
     if kind is Window.YEARS:
-        years = ",".join(str(year) for year in range(first.year, today.year + 1))
-        return [
-            DateWindow(dt.date(first.year, 1, 1), dt.date(today.year, 12, 31), {"years": years})
-        ]
+        years = ",".join(str(year) for year in range(first.year, last.year + 1))
+        return [DateWindow(dt.date(first.year, 1, 1), dt.date(last.year, 12, 31), {"years": years})]
     if kind is Window.YEAR:
         return [
             DateWindow(dt.date(year, 1, 1), dt.date(year, 12, 31), {"year": str(year)})
-            for year in range(first.year, today.year + 1)
+            for year in range(first.year, last.year + 1)
         ]
     result = []
     cursor = first.replace(day=1)
-    while cursor <= today:
+    while cursor <= last:
         end = _month_end(cursor)
         result.append(DateWindow(cursor, end, {"from": cursor.isoformat(), "to": end.isoformat()}))
         cursor = end + dt.timedelta(days=1)
@@ -60,3 +66,34 @@ def first_window_day(
         return start_date
     horizon = today - dt.timedelta(days=lookback_days)
     return max(start_date, min(bookmark, horizon))
+
+
+WINDOWS_READ = "windows_read"
+"""Stream state key: `{"from": date, "to": date}`, the span of windows the last complete run
+read. A window outside it was never read (next year's, once the year turns): its records
+may predate the `updated_after` bookmark, so it is read without the filter."""
+
+
+def read_span(state: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
+    """The span of windows a stream's state says were read, or None (unknown: read whole)."""
+    span = state.get(WINDOWS_READ)
+    if not isinstance(span, dict):
+        return None
+    try:
+        return dt.date.fromisoformat(span["from"]), dt.date.fromisoformat(span["to"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def never_read(window: DateWindow, span: tuple[dt.date, dt.date] | None) -> bool:
+    """Whether `window` lies (partly) outside the span read before."""
+    return span is None or window.start < span[0] or window.end > span[1]
+
+
+def remember_span(state: dict[str, Any], windows: list[DateWindow]) -> None:
+    """Record this run's windows as read (only after every one of them was read whole)."""
+    if windows:
+        state[WINDOWS_READ] = {
+            "from": windows[0].start.isoformat(),
+            "to": windows[-1].end.isoformat(),
+        }

@@ -147,3 +147,19 @@ def test_the_plan_prints_a_table_by_default(sandbox_factory) -> None:
     assert rows[0].startswith("| stream | records | first sync: requests")
     assert {row.split("|")[1].strip() for row in rows[1:]} == {"users", "units", "**total**"}
     assert "RECORD" not in proc.stdout
+
+
+def test_a_report_is_sampled_in_the_last_month_that_ended_not_a_planned_one():
+    import datetime as dt
+
+    from tap_moco.plan import _sample_window
+    from tap_moco.spec import Window
+    from tap_moco.windows import windows_between
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    windows = windows_between(
+        Window.MONTH, dt.date(today.year - 1, 1, 1), dt.date(today.year + 1, 12, 31)
+    )
+    sample = _sample_window(windows)
+    assert sample.end < today
+    assert (today.replace(day=1) - dt.timedelta(days=1)) == sample.end

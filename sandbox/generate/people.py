@@ -47,7 +47,7 @@ def make_user(w: World, parent: int | None = None, *, archived: bool = False) ->
         "role": Ref("user_roles", role) if role else None,
         "unit": w.ref("units"),
         "_rate": float(rng.choice((95, 110, 120, 135, 150))),
-        "_internal": {year: float(rng.randint(38, 75)) for year in w.store.years},
+        "_internal": {year: float(rng.randint(38, 75)) for year in w.store.plan_years},
     }
     joined = w.gen.date(w.start - dt.timedelta(days=1500), w.start)
     user = w.add("users", record, day=joined)
@@ -93,7 +93,7 @@ def build_people(w: World) -> None:
             employment["to"] = (changed - dt.timedelta(days=1)).isoformat()
             later = make_user_employment(w, user_id=user["id"])
             later["from"] = changed.isoformat()
-        for year in w.store.years:
+        for year in w.store.plan_years:  # next year's entitlements are entered in December
             days = float(rng.choice((28, 30, 30, 25)))
             w.add(
                 "user_holidays",
@@ -105,7 +105,7 @@ def build_people(w: World) -> None:
                     "user": Ref("users", user["id"]),
                     "creator": Ref("users", w.store.owner_id),
                 },
-                day=max(dt.date(year, 1, 2), w.start),
+                day=max(dt.date(year, 1, 2), w.start) if year <= w.today.year else w.plan_day(),
             )
     for unit in w.rows("units"):
         members = [u["id"] for u in w.rows("users") if u.get("unit") == Ref("units", unit["id"])]
@@ -126,7 +126,7 @@ def make_schedule(w: World, parent: int | None = None) -> dict[str, Any]:
     rng = w.rng
     code = rng.choices((1, 2, 3, 4, 5), weights=(5, 10, 25, 50, 10))[0]
     name, color = ABSENCES[code]
-    day = w.gen.weekday(w.start, w.today + dt.timedelta(days=90))
+    day = w.gen.weekday(w.start, w.plan_until)
     half = rng.random() < 0.15
     am = not half or rng.random() < 0.5
     return w.add(

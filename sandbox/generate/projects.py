@@ -273,7 +273,7 @@ def make_payment_schedule(w: World, parent: int | None = None) -> dict[str, Any]
     rng = w.rng
     projects = [p for p in w.rows("projects") if p.get("fixed_price")] or w.rows("projects")
     project = w.store.table("projects").get(parent or 0) or rng.choice(projects)
-    start, finish = project_dates(project, w.today + dt.timedelta(days=120))
+    start, finish = project_dates(project, w.plan_until)
     day = w.gen.date(start, finish)
     return w.add(
         "project_payment_schedules",
@@ -294,7 +294,7 @@ def make_planning_entry(w: World, parent: int | None = None) -> dict[str, Any]:
     """Planned hours of a user on a project (or a deal) over a few days."""
     del parent
     rng = w.rng
-    start = w.gen.weekday(w.start, w.today + dt.timedelta(days=60))
+    start = w.gen.weekday(w.start, w.plan_until)
     project = w.pick("projects") if rng.random() < 0.9 else None
     tasks = [r for r in w.rows("project_tasks") if project and r.get("_p") == project["id"]]
     task = rng.choice(tasks) if tasks else None

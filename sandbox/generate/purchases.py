@@ -147,7 +147,7 @@ def build_purchases(w: World) -> None:
             purchase = rng.choice(purchases)
             expense["_purchase_id"] = purchase["id"]
             expense["_purchase_item_id"] = purchase["items"][0]["id"]
-    for year in w.store.years:
+    for year in w.store.plan_years:  # next year's budgets are planned in December
         for title, category in (
             ("Software", "4964"),
             ("Hardware", "0650"),
@@ -159,6 +159,8 @@ def build_purchases(w: World) -> None:
                 money(target * rng.uniform(0.2, 1.05))
                 if year < w.today.year
                 else money(target * rng.uniform(0.1, 0.8))
+                if year == w.today.year
+                else 0.0
             )
             planned = money(target * rng.uniform(0, 0.2))
             w.add(
@@ -173,7 +175,7 @@ def build_purchases(w: World) -> None:
                     "planned": planned,
                     "remaining": money(target - spent - planned),
                 },
-                day=max(dt.date(year, 1, 3), w.start),
+                day=max(dt.date(year, 1, 3), w.start) if year <= w.today.year else w.plan_day(),
             )
     for _ in range(w.count("purchase_drafts")):
         day = w.gen.date(w.today - dt.timedelta(days=90), w.today)

@@ -52,6 +52,11 @@ FIXED_COUNTS = {
 """Record counts of small settings tables (not scaled, but `counts` may override)."""
 
 
+PLAN_AHEAD_DAYS = 240
+"""Planned absences, planning entries and instalments reach this far beyond today (into next
+year, as MOCO accounts plan ahead)."""
+
+
 def shorten(name: str) -> str:
     """The distinctive first word of a company name, for project and deal titles."""
     return name.split(" ", maxsplit=1)[0]
@@ -97,6 +102,18 @@ class World:
             return set()
         wanted = min(max(round(count * share), 1), len(candidates))
         return set(self.rng.sample(candidates, wanted))
+
+    def plan_day(self) -> dt.date:
+        """When next year's plans (entitlements, budgets) were entered: this December so far,
+        as offices do at year end, or within the last month before December."""
+        today = self.today
+        first = dt.date(today.year, 12, 1) if today.month == 12 else today - dt.timedelta(days=30)
+        return self.gen.date(first, today)
+
+    @property
+    def plan_until(self) -> dt.date:
+        """How far ahead planned records (absences, planning, instalments) reach."""
+        return self.today + dt.timedelta(days=PLAN_AHEAD_DAYS)
 
     def rows(self, resource: str) -> list[dict[str, Any]]:
         """All records of a table."""
