@@ -45,6 +45,23 @@ TARGETS: dict[str, tuple[str, ...]] = {
 """venv name -> pinned requirements."""
 EXECUTABLE = {"target-csv": "target-csv", "singer-tools": "singer-check-tap"}
 SHAPES = ("openapi", "docs")
+TYPE_COLUMNS = {
+    "ids (`id`, `project_id`, ...)": ("activities", "id"),
+    "money (`net_total`)": ("invoices", "net_total"),
+    "hours (`hours`)": ("activities", "hours"),
+    "dates (`date`)": ("activities", "date"),
+    "timestamps (`updated_at`)": ("activities", "updated_at"),
+    "nested objects (`project`)": ("activities", "project"),
+    "arrays (`tags`)": ("projects", "tags"),
+}
+"""The columns whose types docs/reliability.md shows per SQL target."""
+TYPES_PAGE = ROOT / "docs" / "reliability.md"
+TYPES_START, TYPES_END = "<!-- target-types:start -->", "<!-- target-types:end -->"
+TARGET_LABELS = {
+    "target-postgres": "meltanolabs-target-postgres 0.8.1",
+    "pipelinewise-target-postgres": "pipelinewise-target-postgres 2.1.2",
+    "target-duckdb": "target-duckdb 0.8.0 (duckdb 1.1.3)",
+}
 SCALE = 0.05
 """Sandbox volume: every default stream has records, and a replay takes seconds."""
 
@@ -190,6 +207,54 @@ def pg_counts(port: int, database: str, schema: str) -> dict[str, int]:
     }
 
 
+def pg_types(port: int, database: str, schema: str) -> list[str]:
+    """The PostgreSQL type of each of `TYPE_COLUMNS` (arrays with their element type)."""
+    found = []
+    for table, column in TYPE_COLUMNS.values():
+        kind, element = psql(
+            port,
+            "select data_type, udt_name from information_schema.columns where "
+            f"table_schema = '{schema}' and table_name = '{table}' and column_name = '{column}'",
+            database,
+        ).split("|")
+        found.append(f"{kind} ({element.lstrip('_')}[])" if kind == "ARRAY" else kind)
+    return found
+
+
+def documented_types() -> dict[str, list[str]]:
+    """The rows of docs/reliability.md's column-type table, by target label."""
+    section = TYPES_PAGE.read_text().split(TYPES_START)[1].split(TYPES_END)[0]
+    rows = {}
+    for line in section.strip().splitlines()[2:]:
+        cells = [cell.strip().strip("`") for cell in line.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def check_types(target: str, found: list[str]) -> None:
+    """`found` must be the documented row; `UPDATE_TARGET_TYPES=1` writes it instead."""
+    label = TARGET_LABELS[target]
+    if os.environ.get("UPDATE_TARGET_TYPES"):
+        rows = {**documented_types(), label: found}
+        head = "| | " + " | ".join(TYPE_COLUMNS) + " |"
+        lines = [head, "|---" * (len(TYPE_COLUMNS) + 1) + "|"]
+        lines += [
+            f"| {name} | " + " | ".join(f"`{kind}`" for kind in rows[name]) + " |"
+            for name in TARGET_LABELS.values()
+            if name in rows
+        ]
+        text = TYPES_PAGE.read_text()
+        head_text, _, rest = text.partition(TYPES_START)
+        _, _, tail = rest.partition(TYPES_END)
+        table = "\n".join(lines)
+        TYPES_PAGE.write_text(f"{head_text}{TYPES_START}\n{table}\n{TYPES_END}{tail}")
+        return
+    assert documented_types().get(label) == found, (
+        f"{label}: docs/reliability.md says {documented_types().get(label)}, the target "
+        f"made {found}; rerun with UPDATE_TARGET_TYPES=1 if the change is intended"
+    )
+
+
 def test_meltanolabs_target_postgres(output: Output, postgres: int, tmp_path: Path) -> None:
     schema = f"moco_{len(output.text) % 100_000}"
     config = target_config(
@@ -197,6 +262,7 @@ def test_meltanolabs_target_postgres(output: Output, postgres: int, tmp_path: Pa
     )
     replay("target-postgres", output, config, tmp_path)
     assert loaded(pg_counts(postgres, "moco", schema)) == output.distinct()
+    check_types("target-postgres", pg_types(postgres, "moco", schema))
 
 
 def test_pipelinewise_target_postgres(output: Output, postgres: int, tmp_path: Path) -> None:
@@ -204,6 +270,7 @@ def test_pipelinewise_target_postgres(output: Output, postgres: int, tmp_path: P
     config = target_config(postgres, schema, dbname="moco_pw")
     replay("pipelinewise-target-postgres", output, config, tmp_path)
     assert loaded(pg_counts(postgres, "moco_pw", schema)) == output.distinct()
+    check_types("pipelinewise-target-postgres", pg_types(postgres, "moco_pw", schema))
 
 
 def test_target_duckdb(output: Output, tmp_path: Path) -> None:
@@ -217,12 +284,24 @@ def test_target_duckdb(output: Output, tmp_path: Path) -> None:
         " where table_schema = 'moco'\").fetchall()]\n"
         "print(json.dumps({t: db.execute(f'select count(*) from moco.\"{t}\"').fetchone()[0]"
         " for t in tables}))\n"
+        "columns = json.loads(sys.argv[2])\n"
+        "print(json.dumps([db.execute('select data_type from information_schema.columns where "
+        "table_schema = ? and table_name = ? and column_name = ?', ['moco', t, c]).fetchone()[0]"
+        " for t, c in columns]))\n"
     )
     counted = subprocess.run(
-        [str(venv("target-duckdb") / "bin" / "python"), "-c", query, str(database)],
+        [
+            str(venv("target-duckdb") / "bin" / "python"),
+            "-c",
+            query,
+            str(database),
+            json.dumps(list(TYPE_COLUMNS.values())),
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert counted.returncode == 0, counted.stderr[-2000:]
-    assert loaded(json.loads(counted.stdout)) == output.distinct()
+    counts, types = counted.stdout.splitlines()
+    assert loaded(json.loads(counts)) == output.distinct()
+    check_types("target-duckdb", json.loads(types))
