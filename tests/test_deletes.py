@@ -5,8 +5,9 @@ ordinary runs (state passed on, no reconciling setting) end up in PostgreSQL thr
 meltanolabs-target-postgres exactly as the sandbox holds them, soft-deleted or gone with
 `hard_delete`; random changes over several runs leave a model target (RECORD upserts,
 ACTIVATE_VERSION drops older rows, as target-postgres does) equal to the sandbox after every
-run; a run without deletes costs one request per incremental list; the cap, the per-stream
-switch, failures and skipped streams never send a version that would wipe rows.
+run (also under a real rate window, which no request may trip); a run without deletes costs
+one request per incremental list; the cap, the per-stream switch, failures and skipped
+streams never send a version that would wipe rows.
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ COUNTS = {"activities": 450, "companies": 60, "deals": 40, "contacts": 40}
 STREAMS = {"activities", "companies", "deals", "contacts", "todos"}
 INCREMENTAL = STREAMS - {"todos"}
 PER_PAGE = 50  # activities span nine pages
+RATE_WINDOWS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # (tap settings, sandbox fields)
+    "no_window": ({}, {}),
+    "real_rate_window": (
+        {"rate_limit_requests": 5, "rate_limit_window_seconds": 1},
+        {"rate_limit": (5, 1.0)},
+    ),
+}
+"""`base_config` leaves the rate limit effectively off; a real window is scaled down from
+MOCO's (5 per second, enforced by the sandbox) and honoured by the tap."""
 QUIET = 2.1
 """Seconds between changes and the next run: a record created within a second of a pass
 looks created while paging (`tap_moco.paging`), and the pass is read again."""
@@ -212,14 +223,18 @@ def test_deletes_reach_postgres_in_the_next_ordinary_run(
 # -- 2. random changes over several runs --------------------------------------------------
 
 
+@pytest.mark.parametrize("window", sorted(RATE_WINDOWS))
 @pytest.mark.parametrize("seed", [7, 2026])
 def test_random_changes_leave_the_warehouse_equal_to_moco_after_every_run(
-    sandbox_factory: Callable[..., Sandbox], seed: int
+    sandbox_factory: Callable[..., Sandbox], seed: int, window: str
 ) -> None:
     rng = random.Random(seed)
-    sandbox = sandbox_factory(counts={"activities": 160, "companies": 30, "deals": 20})
+    tap_settings, sandbox_fields = RATE_WINDOWS[window]
+    sandbox = sandbox_factory(
+        counts={"activities": 160, "companies": 30, "deals": 20}, **sandbox_fields
+    )
     streams = {"activities", "companies", "deals", "todos"}
-    config = config_for(sandbox)
+    config = config_for(sandbox, **tap_settings)
     warehouse = Warehouse()
     run = ordinary_run(config, streams=streams)
     warehouse.load(run)
@@ -240,6 +255,13 @@ def test_random_changes_leave_the_warehouse_equal_to_moco_after_every_run(
         run = ordinary_run(config, run.last_state, streams=streams)
         warehouse.load(run)
         assert_exact(warehouse, sandbox, streams, f"seed {seed}, run {round_number + 1}")
+    assert_never_throttled(sandbox)
+
+
+def assert_never_throttled(sandbox: Sandbox) -> None:
+    """No request met the sandbox's rate limit (an injected fault's 429 is no trip)."""
+    tripped = [e for e in sandbox.request_log if e.status == 429 and e.fault is None]
+    assert tripped == [], f"{len(tripped)} requests met the rate limit: {tripped[:3]}"
 
 
 # -- 3. cost and switches -----------------------------------------------------------------
