@@ -9,7 +9,7 @@ PYTHON_VERSIONS := 3.10 3.11 3.12 3.13
 MAIN_PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 MATRIX_OTHERS = $(filter-out $(MAIN_PYTHON_VERSION),$(PYTHON_VERSIONS))
 
-.PHONY: install install-meltano test lint demo bench schemas catalog clean matrix plugin-settings mutants
+.PHONY: install install-meltano test lint demo bench schemas catalog clean matrix plugin-settings mutants soak mutation
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,20 @@ bench: install
 # Plant each defect of scripts/mutants.toml alone in a copy of the repository; its tests must fail.
 mutants: install
 	$(PY) scripts/mutants.py
+
+# An honest score: a seeded sample of cosmic-ray's mutants over tap_moco/, each run against the
+# tests coverage saw executing its line (scripts/mutation_sample.py; report in .mutation/).
+SEED ?= 1
+PER_MODULE ?= 8
+mutation: install
+	nice -n 19 $(PY) scripts/mutation_sample.py --seed $(SEED) --per-module $(PER_MODULE)
+
+# The chaos soak of tests/test_soak.py, longer: `make soak SEEDS=N` runs seeds 1..N (default
+# 10), each with RUNS chaos runs (default 8) before the clean run; a failure prints its seed.
+SEEDS ?= 10
+RUNS ?= 8
+soak: install
+	SOAK_SEEDS=$(SEEDS) SOAK_RUNS=$(RUNS) $(VENV)/bin/pytest tests/test_soak.py --timeout=1800
 
 # MOCO's OpenAPI document is not in this repository: `make schemas OPENAPI=/path/openapi.json`
 # (without OPENAPI the generator looks for ../shared/moco-api/openapi.json and says where to get it).

@@ -1,0 +1,665 @@
+"""`make mutation`: an honest mutation score from a seeded sample of cosmic-ray's mutants.
+
+`make mutants` (scripts/mutants.py) plants hand-picked defects next to the tests chosen to kill
+them; it is a regression list, and its 100% says nothing about what nobody thought of. Here
+the mutants come from cosmic-ray's operators (parso-based, each mutation addressed by
+operator and occurrence, so one mutant is cheap to apply without cosmic-ray's session
+database), and the tests that run against each are the ones coverage saw executing the mutated
+line, not tests named by hand.
+
+How:
+1. Copy the repository (tracked plus untracked, not ignored files) to a temporary directory
+   once; every step works on that snapshot, so edits in the working tree meanwhile do not mix
+   in. The copy is first on PYTHONPATH (the venv's editable install points at the tree).
+2. The coverage map (.mutation/coverage-map.json): the fast suite runs once under coverage in
+   the copy, this file loaded as a pytest plugin. Per test, the plugin switches coverage's
+   context to the test's node id in process, and sets MUTATION_TEST_CONTEXT, which the taps
+   the test starts (`python -m tap_moco`) pick up: coverage's .pth starts coverage in every
+   subprocess that inherits COVERAGE_PROCESS_START, with `context = ${MUTATION_TEST_CONTEXT}`.
+   Lines run at import time (context "") count for every test that ran the module. The map is
+   reused while tap_moco/, tests/ and sandbox/ hash the same. The slow tiers (Meltano,
+   PostgreSQL, targets, packaging, bench, the curated mutants) are not in it.
+3. Every operator occurrence in tap_moco/ (not schemas/), minus those in log calls, exception
+   messages (`msg = ...`), string literals and docstrings, and annotations (never evaluated
+   under `from __future__ import annotations`); then `--per-module` of them per module,
+   drawn with `--seed`.
+4. Each mutant: its covering tests, fastest first, `-x`, a timeout from their measured time.
+   killed: a test failed; timeout: a test or the run ran out of time; survived: all passed;
+   no-coverage: no test runs the line. Survivors listed in scripts/mutation_equivalents.toml
+   (each with a reason) are equivalent and leave the score: killed / (total - equivalent).
+
+Usage: python scripts/mutation_sample.py [--seed 1] [--per-module 8] [--module tap_moco/x.py]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pytest's own dependency on Python 3.10
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import mutants  # noqa: E402 - scripts/ is not a package; its copy helpers are reused
+
+CACHE = ROOT / ".mutation"
+EQUIVALENTS = ROOT / "scripts" / "mutation_equivalents.toml"
+PACKAGE = "tap_moco"
+CONTEXT_VAR = "MUTATION_TEST_CONTEXT"
+OUTCOMES_VAR = "MUTATION_TEST_OUTCOMES"
+HASHED = ("tap_moco", "tests", "sandbox")
+# Slow or external tiers, left out of the map: Meltano, PostgreSQL, target venvs, builds, the
+# benchmark, the curated mutants, the OpenAPI generator, and this runner's own tests.
+SLOW_TESTS = (
+    "tests/test_meltano.py",
+    "tests/test_targets.py",
+    "tests/test_deletes.py",
+    "tests/test_packaging.py",
+    "tests/test_bench.py",
+    "tests/test_mutants.py",
+    "tests/test_readme_walkthrough.py",
+    "tests/test_schemas.py",
+    "tests/test_mutation_sample.py",
+    "tests/test_soak.py",
+)
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
+MESSAGE_NAMES = frozenset({"msg"})
+STRING_TYPES = frozenset({"string", "fstring", "strings"})
+MAP_TIMEOUT = 3600
+TEST_TIMEOUT_FLOOR = 60  # per test, seconds; a mutant that hangs one is a timeout
+
+
+# -- the mutants ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One cosmic-ray mutation: `operator`'s `occurrence`-th position in `module`."""
+
+    module: str
+    operator: str
+    occurrence: int
+    line: int
+    end_line: int
+    first_line: int  # the enclosing statement's first line, for the coverage lookup
+    skip: str = ""  # why it is not a candidate (message, docstring, annotation); "" if it is
+
+    @property
+    def ident(self) -> str:
+        """Stable within one tree: module, line, operator, occurrence."""
+        return f"{self.module}:{self.line}:{self.operator}#{self.occurrence}"
+
+
+@functools.cache
+def operators() -> dict[str, Any]:
+    """cosmic-ray's core operators that need no arguments, by name, instantiated."""
+    from cosmic_ray import plugins
+
+    found = {}
+    for name in sorted(plugins.operator_names()):
+        cls = plugins.get_operator(name)
+        if not cls.arguments():
+            found[name] = cls()
+    return found
+
+
+def _statement_start(node: Any) -> int:
+    """The first line of the statement (or compound header) holding `node`."""
+    stops = {"simple_stmt", "decorator", "if_stmt", "while_stmt", "for_stmt", "with_stmt"}
+    stops |= {"try_stmt", "funcdef", "classdef", "async_stmt", "file_input"}
+    current = node
+    while current.parent is not None and current.type not in stops:
+        current = current.parent
+    return int(current.start_pos[0])
+
+
+def _is_log_call(trailer: Any) -> bool:
+    """`trailer` is the `(...)` of `<x>.info(...)` and friends, or `warnings.warn(...)`."""
+    if trailer.type != "trailer" or trailer.children[0].value != "(":
+        return False
+    siblings = trailer.parent.children
+    before = siblings[siblings.index(trailer) - 1]
+    return (
+        before.type == "trailer"
+        and before.children[0].value == "."
+        and before.children[1].value in LOG_METHODS
+    )
+
+
+def skip_reason(node: Any) -> str:
+    """Why a mutation at `node` is text or typing, not behaviour ("" when it is behaviour)."""
+    current = node
+    while current is not None:
+        why = _region(node, current)
+        if why:
+            return why
+        current = current.parent
+    return ""
+
+
+def _region(node: Any, around: Any) -> str:
+    """What `around` (an ancestor of `node`) makes of it: string, log, message, annotation."""
+    kind = around.type
+    if kind in STRING_TYPES:
+        return "string"
+    if kind == "trailer" and _is_log_call(around):
+        return "log"
+    annotation = None
+    if kind == "expr_stmt":
+        target = around.children[0]
+        if target.type == "name" and target.value in MESSAGE_NAMES:
+            return "message"
+        if len(around.children) > 1 and around.children[1].type == "annassign":
+            annotation = around.children[1].children[1]
+    elif kind in ("param", "funcdef"):
+        annotation = around.annotation
+    elif kind == "if_stmt" and around.children[1].get_code().strip() == "TYPE_CHECKING":
+        annotation = around.children[1]
+        if node is around:
+            return "annotation"
+    if annotation is not None and _within(node, annotation):
+        return "annotation"
+    return ""
+
+
+def _within(node: Any, outer: Any) -> bool:
+    return bool(outer.start_pos <= node.start_pos and node.end_pos <= outer.end_pos)
+
+
+def enumerate_mutations(module: str, source: str) -> list[Mutation]:
+    """Every position of every operator in `source`, in cosmic-ray's occurrence order."""
+    from cosmic_ray.ast import ast_nodes, get_ast
+
+    found = []
+    nodes = list(ast_nodes(get_ast(source)))
+    for name, operator in operators().items():
+        occurrence = 0
+        for node in nodes:
+            for start, end in operator.mutation_positions(node):
+                found.append(
+                    Mutation(
+                        module=module,
+                        operator=name,
+                        occurrence=occurrence,
+                        line=start[0],
+                        end_line=end[0],
+                        first_line=_statement_start(node),
+                        skip=skip_reason(node),
+                    )
+                )
+                occurrence += 1
+    return found
+
+
+def mutate(source: str, mutation: Mutation) -> str | None:
+    """The mutated source; None if cosmic-ray applies nothing or the result does not compile.
+
+    cosmic-ray's binary-operator replacement also rewrites `**` of `f(**kwargs)`, which does not
+    compile: such a mutant is incompetent, not a test gap, and is not drawn.
+    """
+    from cosmic_ray.mutating import mutate_code
+
+    mutated = mutate_code(source, operators()[mutation.operator], mutation.occurrence)
+    if mutated is None:
+        return None
+    try:
+        compile(mutated, mutation.module, "exec")
+    except SyntaxError:
+        return None
+    return str(mutated)
+
+
+def runnable(mutated: str) -> str:
+    """ExceptionReplacer catches a class of cosmic-ray's own: define it at the module's end."""
+    if "CosmicRayTestingException" not in mutated:
+        return mutated
+    return mutated + "\n\nclass CosmicRayTestingException(Exception):  # noqa: N818\n    pass\n"
+
+
+def describe(source: str, mutated: str) -> tuple[str, str]:
+    """The changed lines before and after, stripped and joined: what a reader needs to see."""
+    before, after = [], []
+    for line in difflib.ndiff(source.splitlines(), mutated.splitlines()):
+        if line.startswith("- "):
+            before.append(line[2:].strip())
+        elif line.startswith("+ "):
+            after.append(line[2:].strip())
+    return " / ".join(before), " / ".join(after)
+
+
+def modules(root: Path) -> list[str]:
+    """The package's modules, relative to `root`, without the generated schemas."""
+    return sorted(
+        path.relative_to(root).as_posix()
+        for path in (root / PACKAGE).rglob("*.py")
+        if "schemas" not in path.relative_to(root / PACKAGE).parts
+    )
+
+
+def sample(root: Path, seed: int, per_module: int, only: Iterable[str] = ()) -> list[Mutation]:
+    """`per_module` candidates of each module, drawn reproducibly from `seed`."""
+    chosen = []
+    wanted = set(only)
+    for module in modules(root):
+        if wanted and module not in wanted:
+            continue
+        source = (root / module).read_text(encoding="utf-8")
+        candidates = [m for m in enumerate_mutations(module, source) if not m.skip]
+        random.Random(f"{seed}:{module}").shuffle(candidates)
+        picked = []
+        for mutation in candidates:
+            if len(picked) == per_module:
+                break
+            if mutate(source, mutation) is not None:
+                picked.append(mutation)
+        chosen.extend(sorted(picked, key=lambda m: (m.line, m.operator, m.occurrence)))
+    return chosen
+
+
+# -- the coverage map -------------------------------------------------------------------------
+
+
+def tree_hash(root: Path) -> str:
+    """What the map depends on: the sources of the package, the tests and the sandbox."""
+    digest = hashlib.sha256()
+    for top in HASHED:
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def coverage_rc(copy: Path, data: Path) -> str:
+    """Coverage settings for the map run; every process's context is its test's node id."""
+    return (
+        "[run]\n"
+        f"source = {copy / PACKAGE}\n"
+        f"omit = {copy / PACKAGE / 'schemas'}/*\n"
+        f"data_file = {data / '.coverage'}\n"
+        "parallel = true\n"
+        "sigterm = true\n"
+        f"context = ${{{CONTEXT_VAR}}}\n"
+    )
+
+
+@dataclass
+class CoverageMap:
+    """Which tests ran which lines, and how each test did unmutated."""
+
+    tree: str
+    tests: dict[str, dict[str, Any]]  # node id -> {"outcome": ..., "seconds": ...}
+    lines: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # module -> line -> ids
+
+    def covering(self, mutation: Mutation) -> list[str]:
+        """The passing tests that ran the mutated statement, fastest first."""
+        by_line = self.lines.get(mutation.module, {})
+        found: set[str] = set()
+        for line in range(mutation.first_line, mutation.end_line + 1):
+            found.update(by_line.get(str(line), ()))
+        if "" in found:  # import time: whoever ran anything in the module depends on it
+            found.discard("")
+            found.update(t for ids in by_line.values() for t in ids if t)
+        usable = [t for t in found if self.tests.get(t, {}).get("outcome") == "passed"]
+        return sorted(usable, key=lambda t: (self.tests[t]["seconds"], t))
+
+
+def build_map(copy: Path, tree: str, tests: Iterable[str] = ()) -> CoverageMap:
+    """Run the fast suite (or `tests`) once in `copy` under coverage, one context per test."""
+    import coverage
+
+    work = CACHE / "map-run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    rc = work / "coveragerc"
+    rc.write_text(coverage_rc(copy, work), encoding="utf-8")
+    outcomes = work / "outcomes.json"
+    env = mutants.environment(copy)
+    plugin = Path(__file__).resolve().parent  # this file, also when the copy is a commit's
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(plugin)])
+    env.update({"COVERAGE_PROCESS_START": str(rc), CONTEXT_VAR: "", OUTCOMES_VAR: str(outcomes)})
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mutation_sample"]
+    args += list(tests) or [f"--ignore={name}" for name in SLOW_TESTS]
+    print(f"coverage map: running the fast suite under coverage in {copy}", flush=True)
+    started = time.monotonic()
+    proc = subprocess.run(
+        args, cwd=copy, env=env, capture_output=True, text=True, timeout=MAP_TIMEOUT, check=False
+    )
+    (work / "pytest.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    tail = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
+    print(f"coverage map: {tail} ({time.monotonic() - started:.0f}s)", flush=True)
+    if proc.returncode not in (0, 1) or not outcomes.is_file():  # 1: some tests failed
+        msg = f"the map run broke (pytest exit {proc.returncode}), see {work / 'pytest.log'}"
+        raise SystemExit(msg)
+    cov = coverage.Coverage(config_file=str(rc))
+    cov.combine(data_paths=[str(work)])
+    data = cov.get_data()
+    lines: dict[str, dict[str, list[str]]] = {}
+    for measured in data.measured_files():
+        module = Path(measured).resolve().relative_to(copy.resolve()).as_posix()
+        by_line = data.contexts_by_lineno(measured)
+        lines[module] = {str(n): sorted(set(ids)) for n, ids in sorted(by_line.items())}
+    tests = json.loads(outcomes.read_text(encoding="utf-8"))
+    return CoverageMap(tree=tree, tests=tests, lines=lines)
+
+
+def load_map(copy: Path, *, rebuild: bool = False) -> CoverageMap:
+    """The cached map if it was built from the same tree, else a new one (then cached)."""
+    path = CACHE / "coverage-map.json"
+    tree = tree_hash(copy)
+    if path.is_file() and not rebuild:
+        cached = CoverageMap(**json.loads(path.read_text(encoding="utf-8")))
+        if cached.tree == tree:
+            print(f"coverage map: cached ({path}), {len(cached.tests)} tests", flush=True)
+            return cached
+        print("coverage map: tap_moco/, tests/ or sandbox/ changed, rebuilding", flush=True)
+    built = build_map(copy, tree)
+    CACHE.mkdir(exist_ok=True)
+    path.write_text(json.dumps(asdict(built)), encoding="utf-8")
+    return built
+
+
+# -- the pytest plugin of the map run (`-p mutation_sample`) --------------------------------
+
+_OUTCOMES: dict[str, dict[str, Any]] = {}
+
+
+def _switch(context: str) -> None:
+    """In-process context for coverage, environment context for the tests' subprocesses."""
+    import coverage
+
+    os.environ[CONTEXT_VAR] = context
+    current = coverage.Coverage.current()
+    if current is not None:
+        current.switch_context(context)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: Any) -> Generator[None, Any, Any]:
+    """Everything `item` runs, setup and teardown included, counts for its node id."""
+    _switch(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        _switch("")
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """A test passed if no phase failed and its call ran (skipped tests cannot kill)."""
+    entry = _OUTCOMES.setdefault(report.nodeid, {"outcome": "passed", "seconds": 0.0})
+    entry["seconds"] = round(entry["seconds"] + report.duration, 3)
+    if report.failed:
+        entry["outcome"] = "failed"
+    elif report.skipped and entry["outcome"] == "passed":
+        entry["outcome"] = "skipped"
+
+
+def pytest_sessionfinish() -> None:
+    """Hand the outcomes to the runner."""
+    target = os.environ.get(OUTCOMES_VAR)
+    if target:
+        Path(target).write_text(json.dumps(_OUTCOMES, sort_keys=True), encoding="utf-8")
+
+
+# -- running the mutants ----------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What happened to one mutant."""
+
+    id: str
+    module: str
+    line: int
+    operator: str
+    occurrence: int
+    before: str
+    after: str
+    status: str  # killed | survived | timeout | no-coverage | equivalent | error
+    tests: int = 0
+    seconds: float = 0.0
+    killed_by: str = ""
+    reason: str = ""
+
+
+def classify(code: int | None, output: str) -> tuple[str, str]:
+    """(status, first failing test) from pytest's exit code (None: the run ran out of time)."""
+    if code is None:
+        return "timeout", ""
+    failed = mutants.failed_tests(output)
+    if code == 0:
+        return "survived", ""
+    if code == 1 and re.search(r"^\+{5,} Timeout \+{5,}$", output, re.MULTILINE):
+        return "timeout", failed[0] if failed else ""
+    if code in (1, 2):  # 2: collection broke, e.g. the mutated module no longer imports
+        return "killed", failed[0] if failed else "(collection)"
+    return "error", f"pytest exit {code}"
+
+
+def load_equivalents(path: Path = EQUIVALENTS) -> list[dict[str, Any]]:
+    """The listed equivalent mutants; each needs module, operator, before, after and reason."""
+    if not path.is_file():
+        return []
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("equivalent", [])
+    for entry in entries:
+        missing = {"module", "operator", "before", "after", "reason"} - entry.keys()
+        if missing or not entry.get("reason", "").strip():
+            msg = f"equivalent {entry}: missing {', '.join(sorted(missing)) or 'reason'}"
+            raise ValueError(msg)
+    return list(entries)
+
+
+def equivalent_reason(result: Result, entries: list[dict[str, Any]]) -> str:
+    """The reason a survivor is listed as equivalent, matched on text (lines move)."""
+    for entry in entries:
+        if (entry["module"], entry["operator"], entry["before"], entry["after"]) == (
+            result.module,
+            result.operator,
+            result.before,
+            result.after,
+        ):
+            return str(entry["reason"])
+    return ""
+
+
+def run_mutant(copy: Path, mutation: Mutation, tests: list[str], cmap: CoverageMap) -> Result:
+    """Apply `mutation` in `copy`, run `tests` fastest first until one fails, restore."""
+    path = copy / mutation.module
+    source = path.read_text(encoding="utf-8")
+    mutated = mutate(source, mutation)
+    result = Result(
+        mutation.ident, mutation.module, mutation.line, mutation.operator, mutation.occurrence,
+        *(describe(source, mutated) if mutated else ("", "")), status="error", tests=len(tests),
+    )  # fmt: skip
+    if mutated is None:
+        result.reason = "cosmic-ray produced no compilable mutant"
+        return result
+    if not tests:
+        result.status = "no-coverage"
+        return result
+    expected = sum(cmap.tests[t]["seconds"] for t in tests)
+    slowest = max(cmap.tests[t]["seconds"] for t in tests)
+    per_test = max(TEST_TIMEOUT_FLOOR, round(5 * slowest))
+    budget = 120 + 3 * expected
+    args = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+    args += ["-p", "no:randomly", f"--timeout={per_test}", *tests]
+    started = time.monotonic()
+    path.write_text(runnable(mutated), encoding="utf-8")
+    try:
+        proc = subprocess.run(
+            args,
+            cwd=copy,
+            env=mutants.environment(copy),
+            capture_output=True,
+            text=True,
+            timeout=budget,
+            check=False,
+        )
+        code, output = proc.returncode, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired:
+        code, output = None, ""
+    finally:
+        path.write_text(source, encoding="utf-8")
+    result.seconds = round(time.monotonic() - started, 1)
+    result.status, result.killed_by = classify(code, output)
+    if result.status == "error":
+        result.reason = "\n".join(output.strip().splitlines()[-3:])
+    return result
+
+
+def snapshot(ref: str | None) -> Path:
+    """A private copy of the working tree (tracked and untracked files), or of commit `ref`."""
+    if not ref:
+        return mutants.make_copy(mutants.repository_files())
+    copy = Path(tempfile.mkdtemp(prefix="tap-moco-mutant-"))
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True)
+    return copy
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def score_table(results: list[Result]) -> list[dict[str, Any]]:
+    """Per module and in total: counts and killed / (total - equivalent)."""
+    rows = []
+    groups = [*sorted({r.module for r in results}), "all"]
+    for module in groups:
+        mine = [r for r in results if module in ("all", r.module)]
+        counts = {s: sum(r.status == s for r in mine) for s in STATUSES}
+        scored = len(mine) - counts["equivalent"] - counts["error"]
+        score = counts["killed"] / scored if scored else None
+        rows.append({"module": module, "total": len(mine), **counts, "score": score})
+    return rows
+
+
+STATUSES = ("killed", "timeout", "survived", "no-coverage", "equivalent", "error")
+
+
+def markdown(results: list[Result], seed: int, per_module: int, seconds: float) -> str:
+    """The table and the survivors, as a reader wants them."""
+    out = [
+        f"# Mutation sample: seed {seed}, {per_module} per module, cosmic-ray operators",
+        "",
+        f"{len(results)} mutants in {seconds / 60:.0f} min. Score = killed / (total - "
+        "equivalent - error); timeouts are not counted as kills.",
+        "",
+        "| module | total | " + " | ".join(STATUSES) + " | score |",
+        "|---|" + "---:|" * (len(STATUSES) + 2),
+    ]
+    for row in score_table(results):
+        score = "-" if row["score"] is None else f"{row['score']:.0%}"
+        cells = " | ".join(str(row[s]) for s in STATUSES)
+        name = f"**{row['module']}**" if row["module"] == "all" else row["module"]
+        out.append(f"| {name} | {row['total']} | {cells} | {score} |")
+    for status in ("survived", "no-coverage", "timeout", "equivalent", "error"):
+        listed = [r for r in results if r.status == status]
+        if listed:
+            out += ["", f"## {status}", ""]
+            for r in listed:
+                extra = f" ({r.tests} tests, {r.seconds:.0f}s)" if r.tests else ""
+                why = f" - {r.reason}" if r.reason else ""
+                out.append(
+                    f"- {r.module}:{r.line} {r.operator}: `{r.before}` -> `{r.after}`{extra}{why}"
+                )
+    return "\n".join(out) + "\n"
+
+
+def write_report(
+    results: list[Result], args: argparse.Namespace, seconds: float, *, complete: bool
+) -> str:
+    """The markdown table and the JSON under .mutation/ (rewritten after every mutant)."""
+    report = markdown(results, args.seed, args.per_module, seconds)
+    if not complete:
+        report += "\n(incomplete: the run is still going or was stopped)\n"
+    CACHE.mkdir(exist_ok=True)
+    stem = CACHE / f"sample-seed{args.seed}-n{args.per_module}"
+    stem.with_suffix(".md").write_text(report, encoding="utf-8")
+    payload = {
+        "seed": args.seed,
+        "per_module": args.per_module,
+        "ref": args.ref or "working tree",
+        "complete": complete,
+        "seconds": round(seconds),
+        "table": score_table(results),
+        "mutants": [asdict(r) for r in results],
+    }
+    stem.with_suffix(".json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Sample, map, run, report; exit 0 unless the run itself broke."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--per-module", type=int, default=8)
+    parser.add_argument("--module", action="append", default=[], help="only these modules")
+    parser.add_argument("--list", action="store_true", help="list the sample and exit")
+    parser.add_argument("--rebuild-map", action="store_true")
+    parser.add_argument(
+        "--ref", help="mutate this commit (git archive) instead of the working tree, e.g. HEAD"
+    )
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    copy = snapshot(args.ref)
+    try:
+        chosen = sample(copy, args.seed, args.per_module, args.module)
+        if args.list:
+            for m in chosen:
+                print(m.ident)
+            return 0
+        mutants.check_copy_is_imported(copy)
+        cmap = load_map(copy, rebuild=args.rebuild_map)
+        equivalents = load_equivalents()
+        results = []
+        for number, mutation in enumerate(chosen, 1):
+            result = run_mutant(copy, mutation, cmap.covering(mutation), cmap)
+            if result.status == "survived":
+                reason = equivalent_reason(result, equivalents)
+                if reason:
+                    result.status, result.reason = "equivalent", reason
+            results.append(result)
+            write_report(results, args, time.monotonic() - started, complete=False)
+            print(
+                f"[{number}/{len(chosen)}] {result.status:11} {result.id} "
+                f"({result.tests} tests, {result.seconds:.0f}s) {result.killed_by}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    report = write_report(results, args, time.monotonic() - started, complete=True)
+    print(report)
+    print(f"written: {CACHE}/sample-seed{args.seed}-n{args.per_module}.md and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
