@@ -19,9 +19,13 @@ such record, so `RecordConformer`, compiled once from a stream's schema, fixes e
   stream and field and a count in `failures` (`log_summary()` reports the totals). Chosen over
   widening the schema at discovery because a widened type (`["integer", "string"]`) reaches
   every user as a text column for every record, to serve a value that is rare and broken; a
-  null with a named, counted warning keeps the column typed and the loss visible. A key
-  (non-nullable) value has no null to fall back to: `ConformError` stops the sync, since a
-  record without a valid key cannot be loaded anywhere.
+  null with a named, counted warning keeps the column typed and the loss visible. A property
+  whose schema admits no null (a user's catalog may make any field so) is left out instead;
+  a `required` one (the key) has no fallback: `ConformError` stops the sync, since a record
+  without a valid key cannot be loaded anywhere.
+
+The schema is the one the stream's SCHEMA message carries: the input catalog's, whose types
+and properties a user may have edited (`MocoStream` builds the conformer from it).
 
 Null nested objects that hold timestamps are omitted instead (see `_has_timestamp_child`).
 The conformer also stamps flat `<name>_id` integer columns from nested reference objects
@@ -216,15 +220,20 @@ class RecordConformer:
         self.dropped: set[str] = set()
         """Undeclared property paths seen (and logged) so far."""
         self._root = self._compile(schema, "")
-        self._stamps = self._compile_stamps(schema)
+        self._stamps = tuple(
+            (flat, nested, self._compile(schema["properties"][flat], ""))
+            for flat, nested in self._compile_stamps(schema)
+        )
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         """Conform `record` in place and return it."""
         self._root(record, "")
-        for flat, nested in self._stamps:
+        for flat, nested, conform in self._stamps:
             ref = record.get(nested)
             if record.get(flat) is None and isinstance(ref, dict):
-                record[flat] = ref.get("id")
+                stamp = conform(ref.get("id"), "")  # the flat column's type, not the nested one
+                if stamp is not _FAILED:
+                    record[flat] = stamp
         return record
 
     def log_summary(self) -> None:
@@ -288,6 +297,7 @@ class RecordConformer:
         nullable = {
             name for name, prop in props.items() if "null" in _types(prop) or not _types(prop)
         }
+        required = frozenset(schema.get("required") or ())
         prefix = path
         # Per field, the types that are valid as they are: checked inline, without a call.
         valid = {name: field.fast for name, field in fields.items()}  # type: ignore[attr-defined]
@@ -295,6 +305,7 @@ class RecordConformer:
 
         def conform_object(value: dict[str, Any], _where: str) -> Any:
             undeclared: list[str] | None = None
+            omitted: list[str] | None = None
             for key, item in value.items():
                 if type(item) in valid.get(key, nothing):
                     continue
@@ -309,10 +320,17 @@ class RecordConformer:
                 if fixed is item:
                     continue
                 if fixed is _FAILED:
-                    fixed = self._fail(f"{prefix}{key}", item, nullable=key in nullable)
+                    fixed = self._fail(
+                        f"{prefix}{key}", item, nullable=key in nullable, required=key in required
+                    )
+                if fixed is _MISSING:
+                    omitted = [*(omitted or ()), key]
+                    continue
                 value[key] = fixed
             if undeclared is not None and not keep_undeclared:
                 self._drop(value, undeclared, prefix)
+            for key in omitted or ():
+                del value[key]
             for key in omit_if_null:
                 if key in value and value[key] is None:
                     del value[key]
@@ -348,25 +366,44 @@ class RecordConformer:
 
     # -- reporting -------------------------------------------------------------------------
 
-    def _fail(self, where: str, value: Any, *, nullable: bool, in_array: bool = False) -> Any:
-        """Null (or drop, inside a non-nullable array) a value that fits no declared type."""
+    def _fail(
+        self,
+        where: str,
+        value: Any,
+        *,
+        nullable: bool,
+        required: bool = True,
+        in_array: bool = False,
+    ) -> Any:
+        """Null a value that fits no declared type, or leave it out where null is not valid.
+
+        Left out (`_MISSING`): an element of a non-nullable array, or a property that admits
+        no null but is not `required`. A required one stops the sync (`ConformError`).
+        """
         if not nullable and not in_array:
+            if not required:
+                return self._counted(where, value, _MISSING)
             msg = (
                 f"stream {self.stream}: key field {where} has a "
                 f"{type(value).__name__} value that fits no declared type"
             )
             raise ConformError(msg)
+        return self._counted(where, value, None if nullable else _MISSING)
+
+    def _counted(self, where: str, value: Any, fallback: Any) -> Any:
+        """`fallback` (None or `_MISSING`), the failure counted and logged once per field."""
         where = where.rstrip(".")
         self.failures[where] += 1
         if self.failures[where] == 1:
             self.logger.warning(
                 "Stream %s: field %s got a %s value that fits no declared type; "
-                "emitted as null (counted per field; first occurrence only)",
+                "emitted as %s (counted per field; first occurrence only)",
                 self.stream,
                 where,
                 type(value).__name__,
+                "null" if fallback is None else "absent",
             )
-        return None if nullable else _MISSING
+        return fallback
 
     def _truncated(self, path: str) -> None:
         """Note (once per field, at INFO) that timestamps lost their time of day."""

@@ -31,8 +31,12 @@ the bookmark at it, so the next run judges the whole interval.
 
 FULL_TABLE streams read whole anyway (not those visited only for changed parents, not date
 windows, not the taggings fan-out, which skips what it may not read) carry a version and
-send ACTIVATE_VERSION after they finished; a stream that failed, was skipped or did not
-settle sends none, so a target never drops rows because of a partial read.
+send ACTIVATE_VERSION after they finished; so do those of a reconciling run
+(`activate_version_streams`, date windows included) and, with delete detection off, those
+of a run with `emit_activate_version_messages`. Every ACTIVATE_VERSION is sent here, after
+the read (never the SDK's, which comes before any record); a stream that failed, was
+skipped or did not settle (nor the children of a parent that did not) sends none, so a
+target never drops rows because of a partial read.
 """
 
 from __future__ import annotations
@@ -95,17 +99,32 @@ def _enabled(stream: MocoStream) -> bool:
     return settings.delete_detection and stream.name not in settings.delete_detection_exclude
 
 
-def _whole(stream: MocoStream) -> bool:
-    """A FULL_TABLE stream that reads everything it has on every run."""
+def _reads_whole(stream: MocoStream) -> bool:
+    """A FULL_TABLE read of everything in the stream's scope.
+
+    Not the taggings fan-out (it skips what it may not read), not a child visiting only
+    the changed records of an incremental parent, and date windows only in a reconciling
+    run (which asks for them; an ordinary run keeps rows of windows it no longer reads).
+    """
     spec = stream.spec
-    return (
-        _enabled(stream)
-        and stream.replication_method == "FULL_TABLE"
-        and not stream.emit_activate_version_messages  # the SDK versions a reconciling run
-        and spec.window is None
-        and not spec.follows_parent
-        and not spec.taggable_entities
-    )
+    if stream.replication_method != "FULL_TABLE" or spec.taggable_entities:
+        return False
+    if spec.window is not None and not stream.reconciles:
+        return False
+    if spec.follows_parent and spec.parent is not None:
+        parent = stream._tap.streams.get(spec.parent)
+        return parent is not None and parent.replication_method == "FULL_TABLE"
+    return True
+
+
+def _whole(stream: MocoStream) -> bool:
+    """A whole read this run versions (and activates once it completed).
+
+    Asked for by a reconciling run, `emit_activate_version_messages`, or delete detection
+    (for which a FULL_TABLE read is a re-read on every run).
+    """
+    wanted = stream.reconciles or stream.settings.emit_activate_version_messages or _enabled(stream)
+    return wanted and _reads_whole(stream)
 
 
 def watches(stream: MocoStream) -> bool:
@@ -117,7 +136,7 @@ def watches(stream: MocoStream) -> bool:
     spec = stream.spec
     return (
         _enabled(stream)
-        and (stream.replication_method == "INCREMENTAL" or stream.emit_activate_version_messages)
+        and (stream.replication_method == "INCREMENTAL" or stream.reconciles)
         and spec.parent is None
         and spec.window is None
         and spec.updated_after
@@ -149,14 +168,28 @@ def next_version(stream: MocoStream) -> int:
 
 
 def begin(stream: Stream) -> None:
-    """Give every whole-read stream of this family a version before its records."""
+    """Give every whole-read stream of this family a version before its records.
+
+    Only the version: ACTIVATE_VERSION waits for `finish`.
+    """
     for each in _family(stream):
-        if each.selected and _whole(each):
+        if not each.selected:
+            continue
+        if _whole(each):
             each._stream_version = next_version(each)
+        elif each.reconciles:
+            each.logger.warning(
+                "Stream '%s': a reconciling run cannot read it whole (the taggings fan-out, or "
+                "a child of a parent read incrementally): no ACTIVATE_VERSION",
+                each.name,
+            )
 
 
 def finish(stream: Stream) -> None:
-    """ACTIVATE_VERSION for each stream of the family whose versioned read completed."""
+    """ACTIVATE_VERSION for each stream of the family whose versioned read completed.
+
+    Called once the family's sync returned; a failed, skipped or unsettled read sends none.
+    """
     for each in _family(stream):
         version = each._stream_version
         if version is None or not each.selected or each.skipped or each.hold_bookmark:

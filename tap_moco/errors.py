@@ -61,7 +61,11 @@ class MocoRequestError(MocoError):
 
 
 class MocoRetriesExhaustedError(MocoError):
-    """A transient fault (429, 5xx, timeout, broken body) outlasted every try."""
+    """A transient fault (5xx, timeout, broken body) outlasted every try."""
+
+
+class MocoRateLimitedError(MocoError):
+    """429s asked for a longer wait than the tap gives them (see `tap_moco.transport`)."""
 
 
 class MocoPaginationError(MocoError):

@@ -10,13 +10,16 @@ with `get_url_params`, the `request_decorator`-wrapped `_request` with its metri
   or an `X-Total` that moves, re-reads the list from page 1; a disagreement that persists
   fails the stream; a list still moving after the last pass is delivered, and the stream's
   bookmark is held so that the next run reads the same changes again (at least once);
-- a callback after each page, for the checkpoint that lets a killed run resume.
+- a callback after each page (with the key of its last record), for the checkpoint that
+  lets a killed run resume; a resumed read first finds that record again (`Anchor`), since
+  records deleted meanwhile from pages already read shift unread ones back onto them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_moco.conform import format_timestamp, normalize_timestamp
@@ -27,7 +30,7 @@ from tap_moco.progress import PageProgress
 
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     import requests
 
@@ -35,6 +38,9 @@ if TYPE_CHECKING:
 
 MAX_PASSES = 3
 """Read a list at most this often while its pages disagree or its X-Total moves."""
+STEP_BACK = 1
+"""A resumed read looks for its last record this many pages before the checkpoint's page,
+then starts again at page 1."""
 
 
 def header_int(response: requests.Response, name: str) -> int | None:
@@ -62,6 +68,51 @@ def _created_between(records: list[dict[str, Any]], since: str, until: str) -> i
     return count
 
 
+def _as_int(value: Any) -> int | None:
+    """An id as MOCO sends it (a number, or a numeric string in its docs' shape)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The key of the last record an interrupted read delivered, to resume right after it.
+
+    `by_id`: the list is sorted by `id` (`sort_by=id`), so every record with a larger id is
+    unread, even when the anchor itself was deleted; otherwise the record must be found.
+    """
+
+    key: tuple[Any, ...]
+    by_id: bool = False
+
+    def unread(self, records: list[dict[str, Any]], keys: Sequence[str]) -> int | None:
+        """Where this page's unread records start; None when the anchor is on an earlier page."""
+        last = _as_int(self.key[0]) if self.by_id and len(self.key) == 1 else None
+        ids = [_as_int(record.get("id")) for record in records]
+        numbers = [each for each in ids if each is not None]
+        if last is not None and numbers and len(numbers) == len(ids):
+            if numbers[0] > last:
+                return None
+            return sum(1 for each in numbers if each <= last)
+        for index, record in enumerate(records):
+            if tuple(record.get(name) for name in keys) == self.key:
+                return index + 1
+        return None
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The page a resumed read starts at, its answer, and how many of its records were read."""
+
+    page: int
+    response: requests.Response
+    records: list[dict[str, Any]]
+    read: int
+
+
 class PagedRead:
     """One complete read of one list (all passes); see the module docstring."""
 
@@ -75,8 +126,9 @@ class PagedRead:
         records: Callable[[requests.Response], list[dict[str, Any]]],
         workers: Callable[[], int],
         limiter: RateLimiter,
-        on_page: Callable[[int], None] = lambda _: None,
+        on_page: Callable[[int, tuple[Any, ...]], None] = lambda *_: None,
         count_creates: bool = False,
+        keys: Sequence[str] = ("id",),
     ) -> None:
         self.stream = stream
         self.logger = logger
@@ -87,22 +139,33 @@ class PagedRead:
         self.limiter = limiter
         self.on_page = on_page
         self.count_creates = count_creates
+        self.keys = tuple(keys)
         self.settled = True
 
-    def __call__(self, start_page: int = 1) -> Iterator[dict[str, Any]]:
-        """Every record of the list, from `start_page` (a resume) on the first pass."""
+    def __call__(
+        self, start_page: int = 1, after: Anchor | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of the list; a resume (`after`) starts after its last record."""
+        found = self._find(start_page, after) if after is not None else None
+        if after is not None:
+            start_page = found.page if found is not None else 1
         for attempt in range(1, MAX_PASSES + 1):
             audit = PageAudit(self.stream, self.per_page, start_page)
             since = _stamp(-1) if self.count_creates else None
-            for number, response, has_next in self._pages(start_page):
-                page_records = self.records(response)
+            first = found.response if found is not None else None
+            for number, response, has_next in self._pages(start_page, first):
+                page_records = self.records(response) if found is None else found.records
+                read = found.read if found is not None else 0
+                found = None
                 if since is not None:
                     audit.created += _created_between(page_records, since, _stamp(+1))
                 audit.page(
                     number, len(page_records), header_int(response, "X-Total"), has_next=has_next
                 )
-                yield from page_records
-                self.on_page(number)
+                last = self._key(page_records[-1]) if page_records else None
+                yield from page_records[read:]
+                if last is not None:
+                    self.on_page(number, last)
             if audit.settled:
                 return
             if attempt == MAX_PASSES:
@@ -127,13 +190,48 @@ class PagedRead:
             self.logger.info("Stream '%s': %s; reading it again from page 1", self.stream, reason)
             start_page = 1
 
-    def _pages(self, start: int) -> Iterator[tuple[int, requests.Response, bool]]:
+    def _key(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        """A record's key as MOCO sent it (taken before the stream conforms the record)."""
+        return tuple(record.get(name) for name in self.keys)
+
+    def _find(self, page: int, after: Anchor) -> _Found | None:
+        """The checkpoint's page, or the one before, with where its unread records start.
+
+        Nothing shifted: the one request re-reads the checkpoint's page. Records deleted
+        from pages already read move later ones back, so the last record read may now be on
+        an earlier page; if it is on neither, the read starts again at page 1.
+        """
+        for number in range(page, max(page - STEP_BACK, 1) - 1, -1):
+            response = self.fetch(number)
+            records = self.records(response)
+            read = after.unread(records, self.keys)
+            if read is not None:
+                if number != page:
+                    self.logger.info(
+                        "Stream '%s': records moved back while the tap was down; resuming on "
+                        "page %d after the last record read",
+                        self.stream,
+                        number,
+                    )
+                return _Found(number, response, records, read)
+        self.logger.info(
+            "Stream '%s': the last record read before the interruption is not where it was; "
+            "reading the list from page 1",
+            self.stream,
+        )
+        return None
+
+    def _pages(
+        self, start: int, first: requests.Response | None = None
+    ) -> Iterator[tuple[int, requests.Response, bool]]:
         """Pages in order, each with whether its `Link` promises another (checked once).
 
-        The first page alone, then pages ahead in threads once X-Total is known.
+        The first page alone (`first` when already fetched), then pages ahead in threads
+        once X-Total is known.
         """
         paginator = MocoLinkPaginator(start, stream=self.stream)
-        first = self.fetch(start)
+        if first is None:
+            first = self.fetch(start)
         paginator.advance(first)
         yield start, first, not paginator.finished
         if paginator.finished:

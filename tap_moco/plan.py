@@ -202,8 +202,10 @@ class _Counter:
 
 
 def _sample_window(windows: list[DateWindow]) -> DateWindow | None:
-    """The most recent window that ended before today (the current one is partial, later
-    ones are planned and thin), else the first one."""
+    """The most recent window that ended before today, else the first one.
+
+    The current window is partial, later ones are planned and thin.
+    """
     if not windows:
         return None
     today = dt.datetime.now(dt.timezone.utc).date()

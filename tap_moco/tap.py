@@ -315,7 +315,6 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-
 def _log_ends(family: list[Any], wall: float) -> None:
     """One end line per stream; a parent's seconds are its own, its children's taken out."""
     parent, children = family[0], family[1:]

@@ -16,6 +16,13 @@ delays were: no arrival-time window can hold more than N requests. While a reque
 flight its slot counts as occupied "now". No safety margin is added: the ordering
 arrival <= release <= next send is the guarantee, and a margin could only cover clock
 drift between client and server over one window (parts per million, well below 1 ms).
+
+A 429 means MOCO's window is closed for the whole API key, whichever thread drew it, so
+`pause` closes the limiter for every thread until the moment MOCO named (`Retry-After`):
+threads fetching pages ahead or warming up the next stream would otherwise keep sending into
+the closed window and each draw a 429 of its own. A pause longer than `longest_pause` is not
+waited out: `slot` refuses at once (`LimiterClosedError`), so a run that MOCO blocks for an
+hour ends with one line instead of hanging.
 """
 
 from __future__ import annotations
@@ -33,8 +40,20 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger("tap-moco.throttle")
 WAIT_LOG_THRESHOLD_SECONDS = 1.0
+LONGEST_PAUSE_SECONDS = 600.0
+"""The longest 429 pause waited out: five times MOCO's longest window (2 minutes). A longer
+`Retry-After` is an outage or a block rather than a rate window; the run fails with one line
+and the scheduler's next run tries again, instead of a nightly job hanging for an hour."""
 
 Windows = tuple[tuple[int, float], ...]
+
+
+class LimiterClosedError(Exception):
+    """A 429 closed the limiter for longer than `longest_pause`: no request is sent."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"MOCO's rate limit stays closed for another {seconds:.0f}s")
+        self.seconds = seconds
 
 
 def _normalized(windows: Sequence[tuple[int, float]]) -> Windows:
@@ -57,8 +76,9 @@ class RateLimiter:
     """Admits a request only when every `(requests, seconds)` window has room.
 
     A window's occupied slots are the requests in flight plus those released (response
-    arrived or attempt failed) less than `seconds` ago. Thread-safe; `clock` and `sleep`
-    are injectable so tests run on a fake clock.
+    arrived or attempt failed) less than `seconds` ago; after a 429, nothing is admitted
+    until the pause ends (`pause`). Thread-safe; `clock` and `sleep` are injectable so tests
+    run on a fake clock.
     """
 
     def __init__(
@@ -67,14 +87,17 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        longest_pause: float = LONGEST_PAUSE_SECONDS,
     ) -> None:
         self.windows: Windows = _normalized(windows)
+        self.longest_pause = longest_pause
         self._longest = max(seconds for _, seconds in self.windows)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._released: list[float] = []  # ascending: stamped under the lock from `clock`
         self._in_flight = 0
+        self._closed_until = -math.inf  # a 429's pause ends here (on `clock`)
 
     @property
     def requests_per_second(self) -> float:
@@ -91,10 +114,20 @@ class RateLimiter:
             return 0.0
         return max((math.ceil(requests / n) - 1) * seconds for n, seconds in self.windows)
 
-    def _delay(self, now: float) -> tuple[float, tuple[int, float]]:
-        """Seconds until every window has room (0.0 = now), and the window that binds.
+    def pause(self, seconds: float) -> None:
+        """Admit nothing, in any thread, for `seconds` from now (a 429's `Retry-After`).
 
-        Call with the lock held.
+        A pause only ever extends one already running: two 429s close the limiter until the
+        later of their moments.
+        """
+        with self._lock:
+            self._closed_until = max(self._closed_until, self._clock() + max(0.0, seconds))
+
+    def _delay(self, now: float) -> tuple[float, tuple[int, float] | None]:
+        """Seconds until a request may go (0.0 = now), and the window that binds.
+
+        Call with the lock held. The binding window is None while a 429's pause is what
+        holds requests back.
 
         Released slots free one window after their release; an in-flight slot will be
         released no earlier than now, so it frees no earlier than one window from now:
@@ -104,7 +137,8 @@ class RateLimiter:
         drop = bisect.bisect_right(self._released, horizon)
         if drop:
             del self._released[:drop]
-        delay, binding = 0.0, self.windows[0]
+        delay: float = 0.0
+        binding: tuple[int, float] | None = self.windows[0]
         for requests, seconds in self.windows:
             first_live = bisect.bisect_right(self._released, now - seconds)
             live = len(self._released) - first_live
@@ -114,9 +148,12 @@ class RateLimiter:
             wait = self._released[first_live + excess] + seconds - now if excess < live else seconds
             if wait > delay:
                 delay, binding = wait, (requests, seconds)
+        paused = self._closed_until - now
+        if paused > 0 and paused >= delay:
+            delay, binding = paused, None
         return delay, binding
 
-    def _take(self) -> tuple[float, tuple[int, float]]:
+    def _take(self) -> tuple[float, tuple[int, float] | None]:
         """Take a slot if every window has room now; else say how long until one may."""
         with self._lock:
             delay, binding = self._delay(self._clock())
@@ -138,18 +175,22 @@ class RateLimiter:
         """Block until every window has room; yield the seconds waited.
 
         Send exactly one HTTP request inside the block and leave it when the response has
-        arrived (or the attempt failed): the exit time is the slot's release time.
+        arrived (or the attempt failed): the exit time is the slot's release time. Raises
+        `LimiterClosedError` instead of waiting out a pause longer than `longest_pause`.
+        (The 429 that paused the limiter is logged once by the thread that drew it.)
         """
         waited = 0.0
         while True:
-            delay, (requests, seconds) = self._take()
+            delay, binding = self._take()
             if delay <= 0:
                 break
-            if waited == 0.0 and delay >= WAIT_LOG_THRESHOLD_SECONDS:
+            if binding is None and delay > self.longest_pause:
+                raise LimiterClosedError(delay)
+            if binding is not None and waited == 0.0 and delay >= WAIT_LOG_THRESHOLD_SECONDS:
                 LOGGER.info(
                     "Rate limit: %d requests per %gs reached, waiting %.1fs",
-                    requests,
-                    seconds,
+                    binding[0],
+                    binding[1],
                     delay,
                 )
             self._sleep(delay)

@@ -8,9 +8,17 @@ Owns every byte the tap sends and receives:
 - `check`, the classification of MOCO's answers into the tap's errors (the streams'
   `validate_response` hook), with MOCO's message quoted and secrets redacted;
 - `retrying`, the retry policy as a `backoff` decorator (the SDK's own retry package, used
-  by the streams' `request_decorator` hook): `Retry-After` honoured but capped at the rate
-  window, the limiter's room on 429, exponential back-off otherwise, bounded tries, and no
-  retries at all for a host that never answered (a typo in `domain` fails in seconds).
+  by the streams' `request_decorator` hook): exponential back-off and `max_tries` for faults
+  (5xx, timeouts, broken answers), and no retries at all for a host that never answered (a
+  typo in `domain` fails in seconds).
+
+A 429 is not a fault but MOCO closing the API key's window, for every thread of the run. So
+it pauses the shared limiter (every thread waits, none draws a 429 of its own) until the
+moment `Retry-After` names, in full (a cut wait only draws the next 429), or, without the
+header (MOCO sends none), until our windows have room and at least the back-off passed. 429s
+use up no tries: a request may wait on them up to `throttle.LONGEST_PAUSE_SECONDS` (10 min) in
+all; a `Retry-After` beyond that, or 429s for longer, fail the stream at once with one line
+naming the 429 rather than hold a nightly job for an hour.
 """
 
 from __future__ import annotations
@@ -35,12 +43,14 @@ from tap_moco.errors import (
     MocoConnectionError,
     MocoNotFoundError,
     MocoPermissionError,
+    MocoRateLimitedError,
     MocoRequestError,
     MocoRetriesExhaustedError,
     RetriableError,
     quote_moco_message,
     redact,
 )
+from tap_moco.throttle import LimiterClosedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Mapping
@@ -70,16 +80,23 @@ Result = TypeVar("Result")
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from `Retry-After` (seconds or an HTTP date); None when it names no wait.
+
+    `0` or a date already past says nothing about the window: such a 429 waits like one
+    without the header (back-off, at least until our windows have room), so a server that
+    keeps answering `Retry-After: 0` cannot spin the tap in a tight loop.
+    """
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         try:
             parsed = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        return max(0.0, parsed.timestamp() - time.time())
+        seconds = parsed.timestamp() - time.time()
+    return seconds if seconds > 0 and math.isfinite(seconds) else None
 
 
 class MocoSession(requests.Session):
@@ -263,29 +280,54 @@ class MocoTransport:
 
     # -- retries ---------------------------------------------------------------------
 
-    def _waits(self) -> Generator[float, Any, None]:
-        """`backoff` wait generator: it is sent each failure and yields the wait before retry."""
-        attempt = 0
+    def _waits(self, *, tries: int, stream: str) -> Generator[float, Any, None]:
+        """`backoff` wait generator, one per request: sent each failure, yields the wait.
+
+        Ending (`return`) gives up: after `tries` faults. A 429 uses up no try: it pauses
+        the shared limiter for its wait; waits on 429s beyond the limiter's `longest_pause`
+        in all fail at once (`MocoRateLimitedError`).
+        """
+        faults = limited = 0
+        waited = 0.0
         failure = yield 0.0
         while True:
-            attempt += 1
-            failure = yield self.wait_before_retry(failure, attempt)
+            if _is_429(failure):
+                limited += 1
+                wait = self.wait_before_retry(failure, limited)
+                self.limiter.pause(wait)  # at once: no thread sends before MOCO's moment
+                if waited + wait > self.limiter.longest_pause:
+                    raise MocoRateLimitedError(self._blocked(stream, failure, wait, waited))
+                waited += wait
+            else:
+                faults += 1
+                if faults >= tries:
+                    return
+                wait = self.wait_before_retry(failure, faults)
+            failure = yield wait
+
+    def _blocked(self, stream: str, failure: RetriableError, wait: float, waited: float) -> str:
+        """One line for 429s the tap will not wait out."""
+        longest = self.limiter.longest_pause
+        if failure.retry_after is not None and failure.retry_after > longest:
+            asked = f"asks to wait {failure.retry_after:.0f}s (Retry-After)"
+        else:
+            asked = f"still answers 429 after {waited:.0f}s of waiting (next wait {wait:.0f}s)"
+        return (
+            f"Stream '{stream}': {failure}: MOCO {asked}, longer than the tap waits for its "
+            f"rate limit ({longest:.0f}s); run the tap again later"
+        )
 
     def wait_before_retry(self, failure: Any, attempt: int) -> float:
-        """MOCO's policy: capped Retry-After, the limiter's room on 429, else exponential."""
-        cap = float(max(seconds for _, seconds in self.settings.rate_limits))
+        """MOCO's policy: Retry-After in full, the limiter's room on 429, else exponential.
+
+        `attempt` counts the request's faults, or its 429s when `failure` is a 429.
+        """
         base = float(self.settings.retry_backoff_seconds)
         backoff_wait = min(MAX_BACKOFF_SECONDS, base * 2.0 ** (attempt - 1))
         if not isinstance(failure, RetriableError):
             return backoff_wait
         if failure.retry_after is not None:
-            if failure.retry_after > cap:
-                LOGGER.warning(
-                    "MOCO asked to wait %.0fs (Retry-After); waiting %.0fs, the rate window",
-                    failure.retry_after,
-                    cap,
-                )
-            return min(float(failure.retry_after), cap)
+            return float(failure.retry_after)
         if failure.status == HTTPStatus.TOO_MANY_REQUESTS:
             # Someone else shares the account's window: wait until ours has room at least.
             return max(backoff_wait, float(self.limiter.seconds_until_room()))
@@ -298,22 +340,32 @@ class MocoTransport:
         max_tries = tries or self.settings.max_tries
 
         def log_retry(details: Any) -> None:
+            failure = details.get("exception")
+            if _is_429(failure):
+                LOGGER.warning(
+                    "Stream '%s': %s; every request of the run waits, retry in %.1fs",
+                    stream,
+                    failure,
+                    details.get("wait", 0.0),
+                )
+                return
             LOGGER.warning(
-                "Stream '%s': %s; retry %d of %d in %.1fs",
+                "Stream '%s': %s; retry in %.1fs (at most %d tries)",
                 stream,
-                details.get("exception"),
-                details["tries"],
-                max_tries - 1,
+                failure,
                 details.get("wait", 0.0),
+                max_tries,
             )
 
         retried = backoff.on_exception(
             self._waits,
             RetriableError,
-            max_tries=max_tries,
+            max_tries=None,  # `_waits` counts the tries: 429s use up none
             jitter=None,
             on_backoff=log_retry,
             logger=None,
+            tries=max_tries,
+            stream=stream,
         )(func)
 
         def call(*args: Any, **kwargs: Any) -> Result:
@@ -322,6 +374,13 @@ class MocoTransport:
             except RetriableError as exc:
                 msg = f"Stream '{stream}': gave up after {max_tries} tries: {exc}"
                 raise MocoRetriesExhaustedError(msg) from None
+            except LimiterClosedError as exc:
+                msg = (
+                    f"Stream '{stream}': not sent: {exc} (a 429's Retry-After), longer than "
+                    f"the tap waits for its rate limit ({self.limiter.longest_pause:.0f}s); "
+                    "run the tap again later"
+                )
+                raise MocoRateLimitedError(msg) from None
 
         return call
 
@@ -344,6 +403,10 @@ class MocoTransport:
             return response
 
         return self.retrying(attempt, stream=stream, tries=tries)()
+
+
+def _is_429(failure: object) -> bool:
+    return isinstance(failure, RetriableError) and failure.status == HTTPStatus.TOO_MANY_REQUESTS
 
 
 def decoded(response: requests.Response) -> Any:

@@ -14,6 +14,7 @@ Each kind (`tap_moco.kinds`) adds only how it reads: `read(context, extra)`.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     import requests
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import Catalog
 
     from tap_moco.settings import Settings
     from tap_moco.transport import MocoTransport
@@ -83,7 +85,8 @@ class MocoStream(RESTStream[PageToken]):
         self.settings = settings
         self.transport = transport
         super().__init__(tap=tap)
-        self._conform = RecordConformer(self.schema, self.name, self.logger)
+        self._conformer: RecordConformer | None = None  # built at the first record
+        self._count_lock = threading.Lock()  # `fetch` runs in prefetch threads
         self.logger.addFilter(without_sdk_chatter)
         self._answered = False
         self._schema_written = False
@@ -175,10 +178,28 @@ class MocoStream(RESTStream[PageToken]):
                 raise MocoRequestError(msg)
         return items
 
+    @property
+    def _conform(self) -> RecordConformer:
+        """The conformer of the schema this stream's SCHEMA message carries.
+
+        Built at the first record from `effective_schema` (the input catalog's schema, else
+        the packaged one), so records follow a user's edited types and removed properties.
+        """
+        if self._conformer is None:
+            self._conformer = RecordConformer(self.effective_schema, self.name, self.logger)
+        return self._conformer
+
+    def apply_catalog(self, catalog: Catalog) -> None:
+        """The SDK's catalog handling; the conformer is rebuilt from the catalog's schema."""
+        super().apply_catalog(catalog)
+        self._conformer = None
+
     def fetch(self, context: Context | None, token: PageToken) -> requests.Response:
         """One request through the SDK's pieces: prepared, retried, counted, validated.
 
         A request sent ahead (`warm_up`) for exactly this URL is used instead of a new one.
+        Prefetch threads call this at once: the counts are updated under a lock (the SDK's
+        counter and sync costs are plain `+=`, which loses updates between threads).
         """
         prepared = self.prepare_request(context, token)
         ahead = self._ahead.pop(prepared.url or "", None)
@@ -188,9 +209,11 @@ class MocoStream(RESTStream[PageToken]):
             else:
                 response = self.request_decorator(self._request)(prepared, context)
         finally:
-            self.requests += 1  # a refused request was asked too (the run summary counts it)
-        self._http_counter.increment()
-        self.update_sync_costs(prepared, response, context)
+            with self._count_lock:
+                self.requests += 1  # a refused request was asked too (the run summary counts it)
+        with self._count_lock:
+            self._http_counter.increment()
+            self.update_sync_costs(prepared, response, context)
         return response
 
     def warm_up(self, pool: Executor) -> None:
@@ -309,19 +332,31 @@ class MocoStream(RESTStream[PageToken]):
     # -- bookmarks -------------------------------------------------------------------
 
     @property
-    def _reconciles(self) -> bool:
+    def reconciles(self) -> bool:
+        """Named by `activate_version_streams`: read whole, then ACTIVATE_VERSION."""
         names = self.settings.activate_version_streams
         return "*" in names or self.name in names
 
     @property
     def replication_method(self) -> str:
         """FULL_TABLE for a reconciling stream, whatever the catalog says."""
-        return "FULL_TABLE" if self._reconciles else super().replication_method
+        return "FULL_TABLE" if self.reconciles else super().replication_method
 
     @property
     def emit_activate_version_messages(self) -> bool:
-        """ACTIVATE_VERSION for the streams a reconciling run names (deletes propagate)."""
-        return self._reconciles
+        """Never the SDK's ACTIVATE_VERSION, which it sends before any record.
+
+        A run killed mid-stream would leave the table empty. `tap_moco.deletes` versions
+        the reads that may carry one (reconciling runs, this setting, delete detection)
+        and sends ACTIVATE_VERSION once the read completed and settled.
+        """
+        return False
+
+    def hold(self) -> None:
+        """Keep this run's bookmark and its descendants' (they visited what this read gave)."""
+        for each in [self, *self.descendent_streams]:
+            if isinstance(each, MocoStream):
+                each.hold_bookmark = True
 
     @property
     def is_sorted(self) -> bool:
@@ -379,14 +414,31 @@ class MocoStream(RESTStream[PageToken]):
     def _finalize_state(self, state: dict[str, Any] | None = None) -> None:
         """Promote the bookmark, unless this run's read could not be settled (then keep it).
 
-        The SDK promotes the bookmark here at the end of each sync (not in
-        `finalize_state_progress_markers`), so the hold is applied here too.
+        The SDK finalizes a top-level stream here at the end of its sync.
         """
-        target = state if state is not None else self.stream_state
-        previous = self._bookmark_at_start
+        self._keep_bookmark(state if state is not None else self.stream_state)
         super()._finalize_state(state)
+
+    def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
+        """The tap's end-of-stream finalization, with the hold applied first.
+
+        The only one a per-parent stream gets (`state_partitioning_keys = []`): the SDK
+        promotes its bookmark here without calling `_finalize_state`.
+        """
+        if not state:
+            for partition in self.partitions or [{}]:
+                self._keep_bookmark(self.get_context_state(partition or None))
+        super().finalize_state_progress_markers(state)
+
+    def _keep_bookmark(self, target: dict[str, Any]) -> None:
+        """An unsettled read promotes nothing: the bookmark stays where this run found it."""
         if self.hold_bookmark and self.replication_key:
-            if previous is None:
-                target.pop("replication_key_value", None)
-            else:
+            markers = target.get("progress_markers")
+            if isinstance(markers, dict):
+                markers.pop("replication_key", None)
+                markers.pop("replication_key_value", None)
+            previous = self._bookmark_at_start
+            if previous is not None:
                 target["replication_key_value"] = previous
+            elif self.records_written:  # it read from no bookmark (one never read keeps its own)
+                target.pop("replication_key_value", None)

@@ -1,10 +1,13 @@
 """`PagedListStream`: a MOCO list read page by page through its `Link` header.
 
 Owns the page checkpoint: after each page of a top-level list the stream's state records
-`resume = {updated_after, page, started}`, so a killed run resumes at that page, but only
-under the same filter (a changed `start_date` or bookmark starts again at page 1), and its
-bookmark is then capped at the interrupted run's start (`started`): edits made while the
-tap was down to pages already read come back in the next run.
+`resume = {updated_after, page, after, started}` (`after`: the key of the page's last
+record), so a killed run resumes right after that record (`paging.Anchor`: found on that
+page, or on the one before when deletes on pages already read shifted the list back, else
+the list is read from page 1), but only under the same filter (a changed `start_date` or
+bookmark starts again at page 1), and its bookmark is then capped at the interrupted run's
+start (`started`): edits made while the tap was down to pages already read come back in
+the next run.
 
 Also owns the reads delete detection asks for (`tap_moco.deletes`): the count (`per_page=1`)
 before an incremental read, and the whole re-read with a new version when records vanished
@@ -22,7 +25,7 @@ from tap_moco import deletes
 from tap_moco.errors import MocoRequestError
 from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
 from tap_moco.pagination import MocoLinkPaginator, page_of
-from tap_moco.paging import PagedRead
+from tap_moco.paging import Anchor, PagedRead
 from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
@@ -81,13 +84,14 @@ class PagedListStream(MocoStream):
             watch.before_read()
         elif state is not None:
             deletes.forget(state)
-        start_page, started = self._resume(state, filter_value)
+        start_page, started, after = self._resume(state, filter_value)
 
-        def on_page(number: int) -> None:
+        def on_page(number: int, last: tuple[Any, ...]) -> None:
             if state is not None:
                 state[RESUME_KEY] = {
                     "updated_after": filter_value,
                     "page": number,
+                    "after": list(last),
                     "started": started,
                 }
                 self._tap.state_writer.write_state(self.tap_state)
@@ -96,9 +100,9 @@ class PagedListStream(MocoStream):
         if watch is not None:
             records = watch.counting(records, _page_number, whole=filter_value == scope)
         paged = self._paged(context, extra, records, on_page)
-        yield from paged(start_page)
+        yield from paged(start_page, after)
         if not paged.settled:
-            self.hold_bookmark = True
+            self.hold()
         if state is not None:
             state.pop(RESUME_KEY, None)
         if watch is not None:
@@ -147,7 +151,7 @@ class PagedListStream(MocoStream):
         context: Context | None,
         extra: Mapping[str, str],
         records: Callable[[requests.Response], list[dict[str, Any]]],
-        on_page: Callable[[int], None] = lambda _: None,
+        on_page: Callable[[int, tuple[Any, ...]], None] = lambda *_: None,
     ) -> PagedRead:
         return PagedRead(
             stream=self.name,
@@ -159,6 +163,7 @@ class PagedListStream(MocoStream):
             limiter=self.transport.limiter,
             on_page=on_page,
             count_creates="created_at" in self.schema.get("properties", {}),
+            keys=list(self.primary_keys or ["id"]),
         )
 
     def _count(self) -> deletes.Count | None:
@@ -188,16 +193,31 @@ class PagedListStream(MocoStream):
             raise MocoRequestError(msg)
         return list(self.parse_response(response))
 
-    def _resume(self, state: dict[str, Any] | None, filter_value: str | None) -> tuple[int, str]:
-        """The page to start at and the start of the run that first read this list."""
+    def _resume(
+        self, state: dict[str, Any] | None, filter_value: str | None
+    ) -> tuple[int, str, Anchor | None]:
+        """Where an interrupted read stopped, and the start of the run that began it.
+
+        The checkpoint's page and its last record (`Anchor`; without one the read starts
+        again at page 1).
+        """
         resume = (state or {}).get(RESUME_KEY)
         if not isinstance(resume, dict) or resume.get("updated_after") != filter_value:
-            return 1, self.synced_at
-        page, started = resume.get("page"), resume.get("started")
+            return 1, self.synced_at, None
+        page, started, last = resume.get("page"), resume.get("started"), resume.get("after")
         if not isinstance(page, int) or page < 1 or not isinstance(started, str):
-            return 1, self.synced_at
+            return 1, self.synced_at, None
+        after = None
+        if isinstance(last, list) and len(last) == len(self.primary_keys or ["id"]):
+            after = Anchor(tuple(last), by_id=self._sorted_by_id())
+        else:
+            page = 1  # no record to find again: what shifted cannot be told
         self.logger.info("Stream '%s': resuming at page %d after an interruption", self.name, page)
-        return page, min(started, self.synced_at)
+        return page, min(started, self.synced_at), after
+
+    def _sorted_by_id(self) -> bool:
+        """MOCO sorts this list by `id` (`sort_by=id`), its only key."""
+        return self.spec.params.get("sort_by") == "id" and list(self.primary_keys) == ["id"]
 
 
 def _page_number(response: requests.Response) -> int:
