@@ -6,8 +6,12 @@ bodies, stalls, slow pages, short or empty pages, 403/404 mid-list), may be kill
 or SIGTERM after a random number of requests or a random delay), while a thread creates,
 updates and deletes records (parents with their children included). Then the faults stop and
 one ordinary run follows. A `Warehouse` fed every run's stdout in order must then equal the
-sandbox. Everything random comes from one seed, so a failing seed can be replayed; the
-timing of a real process is not, so the run log says what actually happened.
+sandbox, except that month-window reports (`MONTH_REPORTS`) need only hold every row with its
+current values: an ordinary run re-reads only their recent windows, so a row that vanished
+from a month it no longer reads stays until a reconciling run. One more run naming them in
+`activate_version_streams` (the documented weekly reconcile) must then leave the whole
+warehouse equal to the sandbox. Everything random comes from one seed, so a failing seed can
+be replayed; the timing of a real process is not, so the run log says what actually happened.
 
 Nothing here imports the tap: it is driven through its command line (`runner.tap_command`).
 """
@@ -37,6 +41,8 @@ STREAMS = ("activities", "companies", "projects", "project_tasks", "todos", "rep
 """An incremental top-level list with delete detection (activities), reference tables read
 whole on a first run (companies, projects), a per-parent child (project_tasks), a full-table
 list (todos) and a month-windowed report (report_cashflow)."""
+MONTH_REPORTS = ("report_cashflow",)
+"""Month-window reports among `STREAMS`: deleted rows are removed by a reconciling run."""
 COUNTS = {"activities": 240, "companies": 40, "projects": 12}
 START_DATE = "2023-01-01T00:00:00Z"
 """The sandbox's history starts in 2023: every report window since then is a request."""
@@ -208,6 +214,7 @@ class SoakResult:
     log: list[str]
     final_exit: int | None
     diff: dict[str, dict[str, list[Any]]]
+    """Per stream after the quiet run, and per stream after the reconcile (`reconciled: `)."""
     real_429: int
     kills: list[str]
 
@@ -285,10 +292,15 @@ class Soak:
         time.sleep(QUIET)
         final = self._tap_run(self.runs + 1, [], "none")
         self.log.append(final.line().replace(f"run {self.runs + 1}", "clean run", 1))
+        diff = self.diff(reports_exact=False)
+        time.sleep(GAP)
+        reconcile = {**self.config, "activate_version_streams": list(MONTH_REPORTS)}
+        again = self._tap_run(self.runs + 2, [], "none", config=reconcile)
+        self.log.append(again.line().replace(f"run {self.runs + 2}", "reconciling run", 1))
+        diff |= {f"reconciled: {k}": v for k, v in self.diff(reports_exact=True).items()}
+        exit_code = final.exit_code or again.exit_code
         real_429 = sum(1 for e in sb.request_log if e.status == 429 and e.fault is None)
-        return SoakResult(
-            self.seed, self.log, final.exit_code, self.diff(), real_429, list(self.kills)
-        )
+        return SoakResult(self.seed, self.log, exit_code, diff, real_429, list(self.kills))
 
     def _arm(self, families: list[str]) -> None:
         """Switch on this run's faults."""
@@ -316,7 +328,9 @@ class Soak:
             stall_seconds=3.0,
         )
 
-    def _tap_run(self, number: int, families: list[str], kill: str) -> RunReport:
+    def _tap_run(
+        self, number: int, families: list[str], kill: str, config: dict[str, Any] | None = None
+    ) -> RunReport:
         """One tap process; its stdout goes to the warehouse, its last STATE is kept."""
         sb = self.sandbox
         described = [
@@ -337,7 +351,9 @@ class Soak:
         start = len(sb.request_log)
         with tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp)
-            args = tap_command(self.config, directory, catalog=self.catalog, state=self.state)
+            args = tap_command(
+                config or self.config, directory, catalog=self.catalog, state=self.state
+            )
             out_path, err_path = directory / "stdout", directory / "stderr"
             with out_path.open("w") as out, err_path.open("w") as err:
                 began = time.monotonic()
@@ -427,8 +443,8 @@ class Soak:
 
     # --- the property ----------------------------------------------------------------------
 
-    def truth(self, stream: str) -> dict[tuple[Any, ...], int | None]:
-        """What the sandbox holds now: key -> `updated_at` (epoch seconds; None without)."""
+    def truth(self, stream: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+        """What the sandbox holds now, by the warehouse's key."""
         names = self.warehouse.keys.get(stream) or ["id"]
         sb = self.sandbox
         if stream == "report_cashflow":
@@ -437,25 +453,66 @@ class Soak:
             records = sb.expected(stream, window_years=range(first, sb.today.year + 2))
         else:
             records = sb.expected(stream)
-        return {tuple(r.get(n) for n in names): stamp(r.get("updated_at")) for r in records}
+        return {tuple(r.get(n) for n in names): r for r in records}
 
-    def diff(self) -> dict[str, dict[str, list[Any]]]:
-        """Per stream: rows missing, rows deleted in MOCO still there, rows of an old version."""
+    def diff(self, *, reports_exact: bool) -> dict[str, dict[str, list[Any]]]:
+        """Per stream: rows missing, rows deleted in MOCO still there, rows of an old version
+        (`updated_at`); for month reports (no `updated_at`) rows whose own values differ, and
+        their deleted rows only with `reports_exact`."""
         out: dict[str, dict[str, list[Any]]] = {}
         for stream in STREAMS:
             wanted = self.truth(stream)
             live = self.warehouse.live(stream)
             held = {key: stamp(record.get("updated_at")) for key, record in live.items()}
+            extra = set(held) - set(wanted)
+            if stream in MONTH_REPORTS and not reports_exact:
+                extra = set()
             out[stream] = {
                 "missing": sorted(set(wanted) - set(held)),
                 "deleted but still there (key, date)": sorted(
-                    (*key, live[key].get("date")) for key in set(held) - set(wanted)
+                    (*key, live[key].get("date")) for key in extra
                 ),
                 "stale updated_at": sorted(
-                    key for key in set(held) & set(wanted) if held[key] != wanted[key]
+                    key
+                    for key in set(held) & set(wanted)
+                    if held[key] != stamp(wanted[key].get("updated_at"))
+                ),
+                "stale values (key, field)": sorted(
+                    (*key, name)
+                    for key in set(held) & set(wanted)
+                    for name in stale_fields(wanted[key], live[key])
+                    if stream in MONTH_REPORTS
                 ),
             }
         return out
+
+
+COPIED = frozenset({"company", "user", "project", "customer"})
+"""Report fields that copy another record (a name), as of the month's last re-read."""
+
+
+def stale_fields(truth: dict[str, Any], row: dict[str, Any]) -> list[str]:
+    """The record's own fields the warehouse row holds with another value (numbers as numbers:
+    the tap conforms `"12.50"` to 12.5). Not the nested copies of other records (a company's
+    name): a report row in a month no longer re-read keeps the name it had until the
+    reconcile, as its documentation says."""
+    stale = []
+    for name, value in truth.items():
+        if name not in row or name in COPIED or isinstance(value, (dict, list)):
+            continue
+        held = row[name]
+        if name.endswith("_at"):
+            same = stamp(value) == stamp(held)
+        elif isinstance(value, (int, float, str)) and isinstance(held, (int, float)):
+            try:
+                same = float(value) == float(held)
+            except ValueError:
+                same = False
+        else:
+            same = value == held
+        if not same:
+            stale.append(name)
+    return stale
 
 
 def busiest(log: list[LogEntry], moment: float) -> int:

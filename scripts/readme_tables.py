@@ -34,8 +34,8 @@ def _replication(spec: StreamSpec) -> str:
     text = spec.replication.summary
     if spec.reference:
         text += "; whole on a first run"
-    elif spec.window and spec.replication.filters_by_change:
-        text += "; per year window"
+    elif spec.window and spec.replication.replication_key is None:
+        text += "; every year window each run"
     return text
 
 

@@ -209,9 +209,20 @@ def _types(schema: dict[str, Any]) -> list[str]:
 class RecordConformer:
     """Makes records of one stream valid for its schema (see the module docstring)."""
 
-    def __init__(self, schema: dict[str, Any], stream: str, logger: logging.Logger) -> None:
-        """Compile the schema into per-object field tables once."""
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        stream: str,
+        logger: logging.Logger,
+        custom: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """Compile the schema into per-object field tables once.
+
+        `custom` conforms `custom_properties` by its fields' MOCO kinds first
+        (`tap_moco.custom_fields.CustomValues`): `"0"`/`"1"` are booleans there, `""` null.
+        """
         self.stream = stream
+        self._custom = custom
         self.logger = logger
         self.failures: Counter[str] = Counter()
         """Values nulled per dotted field path."""
@@ -227,6 +238,10 @@ class RecordConformer:
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
         """Conform `record` in place and return it."""
+        if self._custom is not None:
+            values = record.get("custom_properties")
+            if type(values) is dict:
+                self._custom(values)
         self._root(record, "")
         for flat, nested, conform in self._stamps:
             ref = record.get(nested)

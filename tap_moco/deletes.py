@@ -29,14 +29,19 @@ in the state (`missing`) until a re-read or a reconciling run. A read that could
 judged (resumed after a kill, still moving, no `X-Total`) keeps the old baseline and caps
 the bookmark at it, so the next run judges the whole interval.
 
-FULL_TABLE streams read whole anyway (not those visited only for changed parents, not date
-windows, not the taggings fan-out, which skips what it may not read) carry a version and
-send ACTIVATE_VERSION after they finished; so do those of a reconciling run
-(`activate_version_streams`, date windows included) and, with delete detection off, those
-of a run with `emit_activate_version_messages`. Every ACTIVATE_VERSION is sent here, after
-the read (never the SDK's, which comes before any record); a stream that failed, was
-skipped or did not settle (nor the children of a parent that did not) sends none, so a
-target never drops rows because of a partial read.
+FULL_TABLE streams read whole anyway carry a version and send ACTIVATE_VERSION after they
+finished: reference lists of a parent read whole, year windows (every year read each run),
+children that visit every parent (each parent's list read whole; a deleted parent's children
+are not sent again), the taggings fan-out; so do those of a reconciling run
+(`activate_version_streams`, month windows and children of incremental parents included)
+and, with delete detection off, those of a run with `emit_activate_version_messages`.
+Not month windows in an ordinary run (only the recent ones are read; a reconciling run
+removes their deleted rows) nor children visiting only the changed records of an
+incremental parent. Every ACTIVATE_VERSION is sent here, after the read (never the SDK's,
+which comes before any record); a stream that failed, was skipped, did not settle or read
+only part of its scope (`not_whole`: resumed mid-list, a taggable resource refused, a
+parent's list gone mid-read), and the children of a parent that did any of these, send
+none, so a target never drops rows because of a partial read.
 """
 
 from __future__ import annotations
@@ -102,19 +107,16 @@ def _enabled(stream: MocoStream) -> bool:
 def _reads_whole(stream: MocoStream) -> bool:
     """A FULL_TABLE read of everything in the stream's scope.
 
-    Not the taggings fan-out (it skips what it may not read), not a child visiting only
-    the changed records of an incremental parent, and date windows only in a reconciling
-    run (which asks for them; an ordinary run keeps rows of windows it no longer reads).
+    A child's is whole only under a parent read whole (FULL_TABLE): a child visiting the
+    changed records of an incremental parent is not. Windows read FULL_TABLE are every
+    window (`Windowed.windows`); month windows are INCREMENTAL outside a reconciling run.
     """
-    spec = stream.spec
-    if stream.replication_method != "FULL_TABLE" or spec.taggable_entities:
+    if stream.replication_method != "FULL_TABLE":
         return False
-    if spec.window is not None and not stream.reconciles:
-        return False
-    if spec.follows_parent and spec.parent is not None:
-        parent = stream._tap.streams.get(spec.parent)
-        return parent is not None and parent.replication_method == "FULL_TABLE"
-    return True
+    if stream.spec.parent is None:
+        return True
+    parent = stream._tap.streams.get(stream.spec.parent)
+    return parent is not None and parent.replication_method == "FULL_TABLE"
 
 
 def _whole(stream: MocoStream) -> bool:
@@ -179,8 +181,8 @@ def begin(stream: Stream) -> None:
             each._stream_version = next_version(each)
         elif each.reconciles:
             each.logger.warning(
-                "Stream '%s': a reconciling run cannot read it whole (the taggings fan-out, or "
-                "a child of a parent read incrementally): no ACTIVATE_VERSION",
+                "Stream '%s': a reconciling run cannot read it whole (a child of a parent "
+                "read incrementally): no ACTIVATE_VERSION",
                 each.name,
             )
 
@@ -188,7 +190,8 @@ def begin(stream: Stream) -> None:
 def finish(stream: Stream) -> None:
     """ACTIVATE_VERSION for each stream of the family whose versioned read completed.
 
-    Called once the family's sync returned; a failed, skipped or unsettled read sends none.
+    Called once the family's sync returned; a failed, skipped or unsettled read sends none,
+    nor one that read only part of its scope, nor a child of such a parent (named at INFO).
     """
     for each in _family(stream):
         version = each._stream_version
@@ -196,10 +199,29 @@ def finish(stream: Stream) -> None:
             continue
         if not (_whole(each) or each.reread_complete):
             continue
+        partial = _partial(each)
+        if partial:
+            each.logger.info("Stream '%s': no ACTIVATE_VERSION this run: %s", each.name, partial)
+            continue
         each._write_activate_version_message(version)
         baseline = each.stream_state.get(STATE_KEY)
         if isinstance(baseline, dict) and baseline.pop("missing", None):
             each._tap.state_writer.write_state(each.tap_state)
+
+
+def _partial(stream: MocoStream) -> str | None:
+    """Why this run's read of `stream` (or of a parent it was read for) is not whole."""
+    from tap_moco.kinds.base import MocoStream  # the kinds import this module
+
+    if stream.not_whole:
+        return stream.not_whole
+    parent = stream._tap.streams.get(stream.spec.parent) if stream.spec.parent else None
+    if not isinstance(parent, MocoStream):
+        return None
+    if parent.skipped or parent.hold_bookmark:
+        return f"its parent '{parent.name}' was not read whole"
+    why = _partial(parent)
+    return f"its parent '{parent.name}': {why}" if why else None
 
 
 def _family(stream: Stream) -> list[MocoStream]:

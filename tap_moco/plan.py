@@ -10,9 +10,9 @@ list in the first parent. Time is the rate limiter's lower bound for that many r
 (`RateLimiter.bound_seconds`), which is what a sync takes when MOCO answers fast.
 
 A daily run is a run the day after with nothing changed: one request per incremental list,
-the look-back windows of reports, every parent again for children that do not follow their
-parent's bookmark, and whole full-table streams; plus, on both, the count a list watched for
-deletes asks for (`tap_moco.deletes.watches`).
+the look-back windows of month reports, and whole full-table streams (year windows, every
+year; children that do not follow their parent's bookmark, every parent's list); plus, on
+both, the count a list watched for deletes asks for (`tap_moco.deletes.watches`).
 """
 
 from __future__ import annotations

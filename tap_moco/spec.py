@@ -35,7 +35,7 @@ class Replication(str, Enum):
 
     UPDATED_AT = "updated_at"  # `updated_after` filter, bookmark = newest `updated_at`
     SYNCED_AT = "synced_at"  # `updated_after` filter, but records carry no `updated_at`
-    WINDOW = "window"  # bookmark = last date window read; recent windows re-read
+    WINDOW = "window"  # bookmark = last month window read; recent windows re-read
     SNAPSHOT = "snapshot"  # the whole answer every run, kept as history keyed by run start
     FULL_TABLE = "full_table"  # the whole answer every run, no bookmark
 
@@ -106,6 +106,8 @@ class StreamSpec:
             items), so only changed parents are visited; otherwise every parent is.
         derived_keys: top-level integer fields copied from a nested path (`user_id` from
             `user.id`) so that composite primary keys are top-level properties.
+        entity: MOCO's entity name of the records (`Project`, `Company`...): the custom
+            field definitions of that entity type `custom_properties` at discovery.
     """
 
     name: str
@@ -125,6 +127,7 @@ class StreamSpec:
     taggable_entities: tuple[tuple[str, str], ...] = ()
     derived_keys: dict[str, str] = field(default_factory=dict)
     follows_parent: bool = False
+    entity: str | None = None
 
     @property
     def schema_source_path(self) -> str:
@@ -170,17 +173,16 @@ def full_table(name: str, path: str, **facts: Any) -> StreamSpec:
     return StreamSpec(name=name, path=path, replication=Replication.FULL_TABLE, **facts)
 
 
-def per_parent(
-    name: str, path: str, *, parent: str, parent_key: str, incremental: bool = False, **facts: Any
-) -> StreamSpec:
-    """A stream read once per parent record.
+def per_parent(name: str, path: str, *, parent: str, parent_key: str, **facts: Any) -> StreamSpec:
+    """A stream read once per parent record, whole for each parent it visits.
 
     Off by default, because it costs a request per parent; a 404 means the parent vanished
-    (or, for single objects, that there is nothing), not that the run must fail. Read in date
-    windows (`window=`), its bookmark is the last window's start, as for `windowed`.
+    (or, for single objects, that there is nothing), not that the run must fail. A child that
+    visits every parent reads everything each run, so it keeps no bookmark and its deletes
+    propagate (`tap_moco.deletes`); in date windows it follows `window_replication`.
     """
-    whole = Replication.WINDOW if facts.get("window") else Replication.FULL_TABLE
-    change = {} if incremental else {"replication": whole}
+    window = facts.get("window")
+    whole = window_replication(window) if window is not None else Replication.FULL_TABLE
     return StreamSpec(
         name=name,
         path=path,
@@ -188,17 +190,26 @@ def per_parent(
         parent_key=parent_key,
         selected_by_default=False,
         not_found_ok=True,
-        **{**change, **facts},
+        **{"replication": whole, **facts},
     )
 
 
+def window_replication(window: Window) -> Replication:
+    """Year windows are few (one request per year): read whole every run, no bookmark.
+
+    Month windows are dozens: the bookmark is the last window's start and only the recent
+    ones (`report_lookback_days`) are re-read; their deletes wait for a reconciling run.
+    """
+    return Replication.WINDOW if window is Window.MONTH else Replication.FULL_TABLE
+
+
 def windowed(name: str, path: str, *, window: Window, **facts: Any) -> StreamSpec:
-    """A stream read in date windows; the bookmark is the last window's start."""
+    """A stream read in date windows, replicated as `window_replication` says."""
     return StreamSpec(
         name=name,
         path=path,
         window=window,
-        **{"replication": Replication.WINDOW, **facts},
+        **{"replication": window_replication(window), **facts},
     )
 
 

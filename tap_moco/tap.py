@@ -26,7 +26,7 @@ from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from singer_sdk.plugin_base import PluginBase
 
-from tap_moco import deletes
+from tap_moco import custom_fields, deletes
 from tap_moco.errors import (
     MocoAuthError,
     MocoConnectionError,
@@ -93,13 +93,44 @@ class TapMoco(Tap):
             transport = MocoTransport(
                 settings, shared_limiter("discovery", settings.rate_limits), user_agent=""
             )
-        return [
+        streams = [
             cls(self, settings=settings, transport=transport) for cls in STREAM_CLASSES.values()
         ]
+        definitions = self._custom_field_definitions() if self._discovering else None
+        for stream in streams if definitions else ():
+            stream.type_custom_fields(definitions or [])
+        return streams
+
+    def run_discovery(self) -> str:
+        """`--discover`: with a key, `custom_properties` is typed from the account's fields."""
+        self._discovering = True
+        return super().run_discovery()
+
+    def _custom_field_definitions(self) -> list[custom_fields.Definition] | None:
+        """The account's custom field definitions (one request), or None without a key.
+
+        A failure only leaves `custom_properties` open: the sync reports a bad key itself.
+        """
+        if not self.config.get("api_key"):
+            return None
+        try:
+            settings = resolve_settings(self.config)
+            transport = MocoTransport(
+                settings,
+                shared_limiter(settings.host, settings.rate_limits),
+                user_agent=settings.user_agent,
+            )
+            definitions = custom_fields.read_definitions(transport)
+        except (SettingsError, MocoError) as exc:
+            LOGGER.warning("Custom fields stay untyped: cannot read their definitions (%s)", exc)
+            return None
+        LOGGER.info("Typing custom_properties from %d custom field definitions", len(definitions))
+        return definitions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Validate settings before any request (discovery needs none)."""
         self._validate_config_on_init = kwargs.get("validate_config", True)
+        self._discovering = False
         self._warmed: set[Any] = set()
         logging.getLogger(self.name).addFilter(without_sdk_chatter)
         super().__init__(*args, **kwargs)

@@ -3,15 +3,14 @@
 MOCO answers these endpoints for the current year unless told otherwise, and it holds
 planned data ahead of today (next year's holiday entitlements and budgets, planned hours,
 scheduled payments), so the tap asks for explicit windows from the start date through the
-end of next year, and re-reads a recent horizon on every run because back-dated time
-entries change past months.
+end of next year. Month windows re-read a recent horizon on every run because back-dated
+time entries change past months; year windows are all read on every run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from tap_moco.spec import Window
 
@@ -66,34 +65,3 @@ def first_window_day(
         return start_date
     horizon = today - dt.timedelta(days=lookback_days)
     return max(start_date, min(bookmark, horizon))
-
-
-WINDOWS_READ = "windows_read"
-"""Stream state key: `{"from": date, "to": date}`, the span of windows the last complete run
-read. A window outside it was never read (next year's, once the year turns): its records
-may predate the `updated_after` bookmark, so it is read without the filter."""
-
-
-def read_span(state: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
-    """The span of windows a stream's state says were read, or None (unknown: read whole)."""
-    span = state.get(WINDOWS_READ)
-    if not isinstance(span, dict):
-        return None
-    try:
-        return dt.date.fromisoformat(span["from"]), dt.date.fromisoformat(span["to"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def never_read(window: DateWindow, span: tuple[dt.date, dt.date] | None) -> bool:
-    """Whether `window` lies (partly) outside the span read before."""
-    return span is None or window.start < span[0] or window.end > span[1]
-
-
-def remember_span(state: dict[str, Any], windows: list[DateWindow]) -> None:
-    """Record this run's windows as read (only after every one of them was read whole)."""
-    if windows:
-        state[WINDOWS_READ] = {
-            "from": windows[0].start.isoformat(),
-            "to": windows[-1].end.isoformat(),
-        }

@@ -1,5 +1,5 @@
-"""Next year's records arrive: MOCO holds plans ahead of today, and a window never read before
-is read whole, so what was entered in December for the new year is not lost in January.
+"""Next year's records arrive: MOCO holds plans ahead of today, and every year window is read
+whole on every run, so what was entered in December for the new year is not lost in January.
 
 The real tap runs against the sandbox; what it must load comes from the sandbox's own oracle
 (`sandbox.expected`), which knows nothing of the tap's code.
@@ -89,9 +89,9 @@ def test_next_years_records_are_among_them(sandbox, first_sync, stream):
 
 
 def test_entitlements_entered_in_december_for_next_year_are_read_in_january(sandbox_factory):
-    """The last run (in December) read windows through this year and left its bookmark after
-    next year's entitlements were entered: next year's window was never read, so it must be
-    read without `updated_after`, or those entitlements are lost for good."""
+    """The last run (in December, by an earlier tap that kept an `updated_at` bookmark and the
+    span of windows it read) left its bookmark after next year's entitlements were entered:
+    every year window is read whole now, so those entitlements arrive."""
     sandbox = sandbox_factory()
     next_year = sandbox.today.year + 1
     entered = {r["id"] for r in sandbox.expected("user_holidays", year=next_year)}
@@ -115,20 +115,13 @@ def test_entitlements_entered_in_december_for_next_year_are_read_in_january(sand
     assert run.returncode == 0, run.stderr[-3000:]
     got = {r["id"] for r in run.records("user_holidays") if r["year"] == next_year}
     assert got == entered
-    asked = {
-        entry.query.get("year"): "updated_after" in entry.query
-        for entry in sandbox.request_log
-        if entry.path == "/users/holidays"
-    }
-    assert asked[str(next_year)] is False  # never read: whole
-    assert asked[str(sandbox.today.year)] is True  # read before: only changes
-    assert run.last_state["bookmarks"]["user_holidays"]["windows_read"]["to"] == (
-        f"{next_year}-12-31"
-    )
+    asked = [entry.query for entry in sandbox.request_log if entry.path == "/users/holidays"]
+    assert {query.get("year") for query in asked} >= {str(sandbox.today.year), str(next_year)}
+    assert not [query for query in asked if "updated_after" in query]  # every year whole
 
 
 def test_a_bookmark_without_a_record_of_its_windows_reads_them_whole(sandbox):
-    """State from a tap that did not record its windows: none counts as read."""
+    """State from a tap that did not record its windows: every year is read whole anyway."""
     next_year = sandbox.today.year + 1
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     state = {"bookmarks": {"user_holidays": {"replication_key_value": now}}}
@@ -138,7 +131,9 @@ def test_a_bookmark_without_a_record_of_its_windows_reads_them_whole(sandbox):
     assert got == {r["id"] for r in sandbox.expected("user_holidays", year=next_year)}
 
 
-def test_windows_read_before_are_read_for_changes_only(sandbox_factory):
+def test_year_windows_are_read_whole_on_every_run(sandbox_factory):
+    """A year window costs about one request: each run reads every one, without
+    `updated_after`, so a later run also carries what an earlier one already had."""
     sandbox = sandbox_factory()
     config = _config(sandbox)
     first = run_tap(config, streams={"user_holidays"})
@@ -149,14 +144,10 @@ def test_windows_read_before_are_read_for_changes_only(sandbox_factory):
     sandbox.reset_log()
     second = run_tap(config, streams={"user_holidays"}, state=first.last_state)
     assert second.returncode == 0, second.stderr[-3000:]
-    bookmark = first.last_state["bookmarks"]["user_holidays"]["replication_key_value"]
-    again = {r["id"] for r in second.records("user_holidays") if r["updated_at"] <= bookmark}
-    assert {r["id"] for r in second.records("user_holidays")} - again == {added["id"]}
-    assert all(
-        r["updated_at"] == bookmark for r in second.records("user_holidays") if r["id"] in again
-    )  # the one-second overlap only
+    got = {r["id"] for r in second.records("user_holidays")}
+    assert got == {r["id"] for r in first.records("user_holidays")} | {added["id"]}
     requests = [e for e in sandbox.request_log if e.path == "/users/holidays"]
-    assert requests and all("updated_after" in e.query for e in requests)
+    assert requests and not [e for e in requests if "updated_after" in e.query]
 
 
 def test_report_windows_of_a_daily_run_reach_the_end_of_next_year(sandbox, first_sync):
@@ -171,16 +162,14 @@ def test_report_windows_of_a_daily_run_reach_the_end_of_next_year(sandbox, first
     assert str(next_year) in years
 
 
-def test_in_january_the_year_after_next_is_a_window_never_read():
-    """With a clock in January: windows reach the end of the following year, and the one
-    beyond what December's run read goes without `updated_after`."""
+def test_in_january_windows_reach_the_end_of_the_year_after():
+    """With a clock in January: windows reach the end of the following year."""
     from tap_moco.spec import Window as Kind
-    from tap_moco.windows import never_read, planning_horizon, windows_between
+    from tap_moco.windows import planning_horizon, windows_between
 
     january = dt.date(2027, 1, 5)
     assert planning_horizon(january) == dt.date(2028, 12, 31)
     years = windows_between(Kind.YEAR, dt.date(2025, 1, 1), planning_horizon(january))
-    read_in_december = (dt.date(2025, 1, 1), dt.date(2027, 12, 31))
-    assert [w.params["year"] for w in years if never_read(w, read_in_december)] == ["2028"]
+    assert [w.params["year"] for w in years] == ["2025", "2026", "2027", "2028"]
     months = windows_between(Kind.MONTH, dt.date(2026, 11, 1), planning_horizon(january))
     assert months[-1].params == {"from": "2028-12-01", "to": "2028-12-31"}

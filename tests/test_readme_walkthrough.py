@@ -95,7 +95,14 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         for name, value in os.environ.items()
         if not name.startswith(("TAP_MOCO", "TARGET_", "MELTANO", "VIRTUAL_ENV", "PG"))
     }
-    env.update(HOME=str(tmp_path / "home"), MELTANO_SEND_ANONYMOUS_USAGE_STATS="false")
+    # uv, which Meltano ships, installs the plugins in seconds; its cache outlives the HOME
+    uv_cache = os.environ.get("UV_CACHE_DIR") or str(Path.home() / ".cache" / "uv")
+    env.update(
+        HOME=str(tmp_path / "home"),
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        MELTANO_VENV_BACKEND="uv",
+        UV_CACHE_DIR=uv_cache,
+    )
     (tmp_path / "home").mkdir(exist_ok=True)
     env.update(extra)
     return env

@@ -135,8 +135,8 @@ def test_reports_second_run_rereads_only_the_recent_horizon(sandbox):
     years = {
         entry.query["year"] for entry in sandbox.request_log if entry.path == "/report/absences"
     }
-    this, last = sandbox.today.year, sandbox.today.year - 1
-    assert {str(this), str(this + 1)} <= years <= {str(last), str(this), str(this + 1)}
+    # year windows are few: every one is read whole on every run (their deletes propagate)
+    assert years == {str(year) for year in range(min(sandbox.years), sandbox.today.year + 2)}
     bookmark = second.last_state["bookmarks"]["report_cashflow"]["replication_key_value"]
     assert bookmark == max(r["window_start"] for r in second.records("report_cashflow"))
     assert bookmark > f"{sandbox.today:%Y-%m}-01"  # planned months ahead of today

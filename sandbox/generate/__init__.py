@@ -19,6 +19,7 @@ from sandbox.generate.collaboration import (
     make_todo,
 )
 from sandbox.generate.crm import build_crm, make_company, make_contact, make_deal
+from sandbox.generate.custom_fields import add_definitions, fill_values
 from sandbox.generate.invoicing import (
     build_invoicing,
     make_invoice,
@@ -134,6 +135,8 @@ def populate(store: Store) -> World:
         step(world)
     remaining = [name for name in store.tables if name not in CONFORM_ORDER]
     store.conform_all((*CONFORM_ORDER, *remaining))
+    add_definitions(store)  # after everything else: off the shared random sequence
+    fill_values(store)
     return world
 
 

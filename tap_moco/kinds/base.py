@@ -14,6 +14,7 @@ Each kind (`tap_moco.kinds`) adds only how it reads: `read(context, extra)`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,12 +22,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import SimpleAuthenticator
+from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
-from tap_moco import schemas
+from tap_moco import custom_fields, schemas
 from tap_moco.conform import RecordConformer, format_timestamp, parse_timestamp
 from tap_moco.errors import (
     MocoNotFoundError,
@@ -65,6 +67,17 @@ RESUME_KEY = "resume"
 """Stream state key of the page checkpoint (see `tap_moco.kinds.paged`)."""
 
 
+class _StreamSchema(StreamSchema[str]):
+    """The packaged schema, or the one discovery typed from the account's custom fields."""
+
+    def get_stream_schema(self, stream: Any, stream_class: Any) -> dict[str, Any]:
+        """A stream's own `typed_schema` (set by discovery) wins over the packaged file."""
+        typed: dict[str, Any] | None = stream.__dict__.get("typed_schema")
+        if typed is not None:
+            return typed
+        return super().get_stream_schema(stream, stream_class)
+
+
 @dataclass(frozen=True)
 class PageToken:
     """What one request asks for beyond the stream's own filters: a page, a window."""
@@ -78,16 +91,20 @@ class MocoStream(RESTStream[PageToken]):
 
     spec: ClassVar[StreamSpec]
     child_context_key: ClassVar[str | None] = None
+    typed_schema: dict[str, Any] | None
+    """Set by discovery with a key: the schema with `custom_properties` typed."""
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # `RecordConformer` does what MOCO needs
-    schema = StreamSchema(SchemaDirectory(schemas))
+    schema = _StreamSchema(SchemaDirectory(schemas))
 
     def __init__(self, tap: Tap, *, settings: Settings, transport: MocoTransport) -> None:
         self.settings = settings
         self.transport = transport
         super().__init__(tap=tap)
         self._conformer: RecordConformer | None = None  # built at the first record
+        self._custom_values: custom_fields.CustomValues | None = None  # set at the SCHEMA
         self._count_lock = threading.Lock()  # `fetch` runs in prefetch threads
-        self.logger.addFilter(without_sdk_chatter)
+        # By name: on the SDK's development branch `Stream.logger` is a LoggerAdapter.
+        logging.getLogger(self.logger.name).addFilter(without_sdk_chatter)
         self._answered = False
         self._schema_written = False
         self._everything_selected: bool | None = None
@@ -97,6 +114,7 @@ class MocoStream(RESTStream[PageToken]):
         self.skipped: str | None = None
         self.failed = False  # the run's summary says so; `tap.sync_all` sets it
         self.reread_complete = False  # a list re-read whole for deletes, and settled
+        self.not_whole: str | None = None  # why this run read only part of it: no ACTIVATE_VERSION
         self.requests = 0
         self.records_written = 0
         self.seconds = 0.0  # wall time in `get_records` (a parent's includes its children)
@@ -186,8 +204,52 @@ class MocoStream(RESTStream[PageToken]):
         the packaged one), so records follow a user's edited types and removed properties.
         """
         if self._conformer is None:
-            self._conformer = RecordConformer(self.effective_schema, self.name, self.logger)
+            schema = self.effective_schema
+            custom = self._custom_values
+            declared = custom_fields.declared_fields(schema)
+            if custom is None and declared:
+                custom = custom_fields.CustomValues(declared, self.name, self.logger)
+            self._conformer = RecordConformer(schema, self.name, self.logger, custom)
         return self._conformer
+
+    def type_custom_fields(self, definitions: list[custom_fields.Definition]) -> None:
+        """Discovery: type `custom_properties` from the definitions of this stream's entity."""
+        mine = custom_fields.for_entity(definitions, self.spec.entity)
+        if mine:
+            self.typed_schema = custom_fields.type_schema(self.schema, mine)
+
+    def check_custom_fields(self) -> None:
+        """Sync: compare the catalog's typed custom fields with the account's now.
+
+        Read once per run, only for a stream whose catalog types them. Differences are named
+        in one INFO line; a field whose kind changed is sent in MOCO's raw form (the SCHEMA
+        is re-registered with it), so that every record validates against the SCHEMA sent.
+        """
+        schema = self.effective_schema
+        declared = custom_fields.declared_fields(schema)
+        if not declared or self.spec.entity is None:
+            return
+        live = custom_fields.live_definitions(self.transport, self.logger.warning)
+        if live is None:
+            return
+        drift = custom_fields.compare(declared, custom_fields.for_entity(live, self.spec.entity))
+        line = drift.line(self.name)
+        if line:
+            self.logger.info("%s", line)
+        self._custom_values = custom_fields.CustomValues(
+            declared,
+            self.name,
+            self.logger,
+            raw={name: now for name, (_was, now) in drift.changed.items()},
+            announced=[*drift.new, *drift.renamed],
+        )
+        self._conformer = None
+        if drift.changed:
+            wide = custom_fields.widen(schema, drift)
+            self._input_schema = wide
+            selected = get_selected_schema(self.name, wide, self.mask)
+            self._tap.mapper.register_raw_stream_schema(self.name, selected, self.primary_keys)
+            self._stream_maps = None
 
     def apply_catalog(self, catalog: Catalog) -> None:
         """The SDK's catalog handling; the conformer is rebuilt from the catalog's schema."""
@@ -327,6 +389,7 @@ class MocoStream(RESTStream[PageToken]):
         """SCHEMA once per run, however many parents a child stream is read for."""
         if not self._schema_written:
             self._schema_written = True
+            self.check_custom_fields()
             super()._write_schema_message()
 
     # -- bookmarks -------------------------------------------------------------------

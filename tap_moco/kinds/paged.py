@@ -85,6 +85,8 @@ class PagedListStream(MocoStream):
         elif state is not None:
             deletes.forget(state)
         start_page, started, after = self._resume(state, filter_value)
+        if start_page > 1:  # the pages before were sent by the killed run, under its version
+            self.not_whole = f"resumed at page {start_page} after an interruption"
 
         def on_page(number: int, last: tuple[Any, ...]) -> None:
             if state is not None:

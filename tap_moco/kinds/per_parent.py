@@ -2,9 +2,11 @@
 
 The parent's id is its only context and is stamped on every record; a 404 for one parent
 means that parent has nothing here (no customer approval) or vanished since it was listed,
-which is normal and not a fault. Children that change only with their parent (invoice
-items) follow the parent's bookmark; the others visit every parent (the SDK then reads the
-parent whole: `ignore_parent_replication_key`).
+which is normal and not a fault (but a list child then sends no ACTIVATE_VERSION this run:
+the list may have been there, and its rows stay until a run reads it). Children that change
+only with their parent (invoice items) follow the parent's bookmark; the others visit every
+parent (the SDK then reads the parent whole: `ignore_parent_replication_key`) and read each
+parent's list whole, so they carry a version (`tap_moco.deletes`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap_moco.errors import MocoNotFoundError
 from tap_moco.kinds.base import MocoStream
+from tap_moco.spec import Shape
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -31,6 +34,8 @@ class PerParent(MocoStream):
         """Nothing for this parent (named once at INFO); the stream goes on with the next."""
         where = ", ".join(f"{key} {value}" for key, value in (context or {}).items())
         self.logger.info("Stream '%s': nothing for %s (%s)", self.name, where, exc)
+        if self.spec.shape is not Shape.OBJECT:  # an object's 404 is its answer, a list's a gap
+            self.not_whole = f"the list for {where} answered 404"
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None

@@ -2,7 +2,9 @@
 
 MOCO has no list of taggings: the tap lists each taggable resource, then asks
 `/taggings/{entity}/{id}` per record. A resource the key may not list is skipped with one
-warning; a record gone between the two requests (404) has no taggings.
+warning; a record gone between the two requests (404) has no taggings. A fan-out that read
+every resource, each list settled, is whole and carries a version (`tap_moco.deletes`);
+one that skipped a resource or met a list still moving is not (`not_whole`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class TaggingsStream(MocoStream):
                 ids = self._ids(parent.path, parent.params)
             except MocoPermissionError as exc:
                 self.logger.warning("%s; no taggings for %s", exc, entity)
+                self.not_whole = f"the {entity} list was refused"
                 continue
             for entity_id in ids:
                 yield from self._tags(entity, entity_id)
@@ -57,7 +60,10 @@ class TaggingsStream(MocoStream):
             workers=lambda: 1,
             limiter=self.transport.limiter,
         )
-        return [record["id"] for record in paged() if "id" in record]
+        ids = [record["id"] for record in paged() if "id" in record]
+        if not paged.settled:
+            self.not_whole = f"{path} kept changing while it was listed"
+        return ids
 
     def _tags(self, entity: str, entity_id: int) -> Iterator[dict[str, Any]]:
         url = self.transport.url_for(f"/taggings/{entity}/{entity_id}")

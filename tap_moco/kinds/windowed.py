@@ -2,13 +2,13 @@
 
 MOCO answers these endpoints for the current year unless told otherwise and holds planned
 data ahead of today; windows run from `start_date` (or two years back) through the end of
-next year, re-reading a recent horizon on every run. Windows are independent, so a few are
-fetched ahead on slow networks; records leave in window order, and a top-level stream's
-bookmark (the window's start) is written after each window.
-
-A stream that also filters by `updated_after` (holiday entitlements) sends the filter only
-for windows an earlier run read: a window never read before (next year's, once the year
-turns) may hold records older than the bookmark, which the filter would lose for good.
+next year. Year windows are read whole on every run (FULL_TABLE: a request per year, and
+their deletes propagate); month windows keep a bookmark (the window's start, written after
+each window) and re-read only a recent horizon, as does any window stream in a FULL_TABLE
+read (a reconciling run): every window, since the bookmark is then ignored. No window asks
+for `updated_after`: a window never read before (next year's, once the year turns) may hold
+records older than any bookmark. Windows are independent, so a few are fetched ahead on
+slow networks; records leave in window order.
 """
 
 from __future__ import annotations
@@ -16,18 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from tap_moco.kinds.base import MocoStream, PageToken
+from tap_moco.kinds.base import MocoStream
 from tap_moco.prefetch import ordered_prefetch
 from tap_moco.spec import WINDOW_END, WINDOW_START, Replication
-from tap_moco.windows import (
-    DateWindow,
-    first_window_day,
-    never_read,
-    planning_horizon,
-    read_span,
-    remember_span,
-    windows_between,
-)
+from tap_moco.windows import DateWindow, first_window_day, planning_horizon, windows_between
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -36,9 +28,6 @@ if TYPE_CHECKING:
 
 DEFAULT_REPORT_YEARS = 2
 """Without `start_date`, windows start on January 1st this many years back."""
-
-WHOLE_WINDOW = "_whole_window"
-"""Marker in a window's request parameters (never sent): read it without `updated_after`."""
 
 
 class Windowed(MocoStream):
@@ -51,15 +40,9 @@ class Windowed(MocoStream):
 
     def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
         """Every window's records, stamped with the window's bounds."""
-        planned = self.windows(context)
-        state = self.get_context_state(context) if self.spec.updated_after else None
-        span = read_span(state) if state is not None else None
-        whole = {window.start for window in planned if never_read(window, span)}
         windows = ordered_prefetch(
-            planned,
-            lambda window: list(
-                super(Windowed, self).read(context, self._params(window, whole, extra))
-            ),
+            self.windows(context),
+            lambda window: list(super(Windowed, self).read(context, {**extra, **window.params})),
             workers=self.transport.useful_parallelism(),
         )
         for window, records in windows:
@@ -69,29 +52,12 @@ class Windowed(MocoStream):
                 yield record
             if self.is_sorted:
                 self._tap.state_writer.write_state(self.tap_state)
-        if state is not None and not self.hold_bookmark:
-            remember_span(state, planned)
-
-    @staticmethod
-    def _params(
-        window: DateWindow, whole: set[dt.date], extra: Mapping[str, str]
-    ) -> dict[str, str]:
-        params = {**extra, **window.params}
-        if window.start in whole:
-            params[WHOLE_WINDOW] = "1"
-        return params
-
-    def get_url_params(
-        self, context: Context | None, next_page_token: PageToken | None
-    ) -> dict[str, Any]:
-        """The kind's parameters; a window never read before goes without `updated_after`."""
-        params = super().get_url_params(context, next_page_token)
-        if params.pop(WHOLE_WINDOW, None) is not None or self.replication_method == "FULL_TABLE":
-            params.pop("updated_after", None)
-        return params
 
     def windows(self, context: Context | None) -> list[DateWindow]:
-        """This run's windows: from the bookmark (less the look-back) or the start on."""
+        """This run's windows: from the bookmark (less the look-back) or the start on.
+
+        A FULL_TABLE read (year windows, a reconciling run) has no bookmark: every window.
+        """
         assert self.spec.window is not None
         today = dt.datetime.now(dt.timezone.utc).date()
         configured = self.settings.start_date
@@ -99,7 +65,7 @@ class Windowed(MocoStream):
             configured.date() if configured else dt.date(today.year - DEFAULT_REPORT_YEARS, 1, 1)
         )
         bookmark = None
-        if self.spec.replication is Replication.WINDOW:
+        if self.spec.replication is Replication.WINDOW and self.replication_method != "FULL_TABLE":
             value = self.get_starting_replication_key_value(context)
             if isinstance(value, str) and value[:10] != start.isoformat():
                 try:

@@ -15,10 +15,14 @@ _TAGGABLE = (
 
 SPECS = (
     StreamSpec(
-        name="companies", reference=True, path="/companies", params={"include_archived": "true"}
+        name="companies",
+        reference=True,
+        path="/companies",
+        params={"include_archived": "true"},
+        entity="Company",
     ),
-    reference("contacts", "/contacts/people"),
-    reference("deals", "/deals"),
+    reference("contacts", "/contacts/people", entity="Contact"),
+    reference("deals", "/deals", entity="Deal"),
     reference("deal_categories", "/deal_categories"),
     reference("tags", "/tags"),
     # Tag names per record; redundant with the records' `tags` arrays, so off by default.

@@ -13,11 +13,11 @@ from tap_moco.spec import (
 )
 
 SPECS = (
-    reference("users", "/users", params={"include_archived": "true", **BY_ID}),
+    reference("users", "/users", params={"include_archived": "true", **BY_ID}, entity="User"),
     reference("units", "/units"),
     reference("user_employments", "/users/employments"),
     # MOCO answers holidays for the current year unless asked for another.
-    StreamSpec(name="user_holidays", path="/users/holidays", window=Window.YEAR),
+    windowed("user_holidays", "/users/holidays", window=Window.YEAR),
     StreamSpec(name="user_work_time_adjustments", path="/users/work_time_adjustments"),
     StreamSpec(
         name="user_absence_requests",

@@ -8,8 +8,10 @@ _INVOICES = "invoices"
 _per_invoice = partial(per_parent, parent="invoices", parent_key="invoice_id", permission=_INVOICES)
 
 SPECS = (
-    StreamSpec(name="invoices", path="/invoices", params=BY_ID, permission=_INVOICES),
-    full_table("invoices_locked", "/invoices/locked", permission=_INVOICES),
+    StreamSpec(
+        name="invoices", path="/invoices", params=BY_ID, permission=_INVOICES, entity="Invoice"
+    ),
+    full_table("invoices_locked", "/invoices/locked", permission=_INVOICES, entity="Invoice"),
     StreamSpec(name="invoice_payments", path="/invoices/payments", permission=_INVOICES),
     StreamSpec(name="invoice_reminders", path="/invoice_reminders", permission=_INVOICES),
     StreamSpec(

@@ -7,7 +7,7 @@ from tap_moco.spec import BY_ID, Replication, Shape, StreamSpec, per_parent
 _per_offer = partial(per_parent, parent="offers", parent_key="offer_id")
 
 SPECS = (
-    StreamSpec(name="offers", path="/offers", params=BY_ID),
+    StreamSpec(name="offers", path="/offers", params=BY_ID, entity="Offer"),
     StreamSpec(
         name="offer_confirmations",
         path="/offer_confirmations",

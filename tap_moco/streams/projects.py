@@ -12,12 +12,14 @@ SPECS = (
         "/projects",
         params={"include_archived": "true", **BY_ID},
         permission="projects",
+        entity="Project",
     ),
     full_table("projects_assigned", "/projects/assigned"),
-    # Tasks and contracts change without touching the project: every project is visited,
-    # asking only for what changed since the stream's one bookmark.
-    _per_project("project_tasks", "/projects/{project_id}/tasks", incremental=True),
-    _per_project("project_contracts", "/projects/{project_id}/contracts", incremental=True),
+    # Tasks and contracts change without touching the project: every project is visited and
+    # its list read whole (as cheap as asking for changes below `per_page` records), so
+    # deleted tasks and those of deleted projects drop out in the next run.
+    _per_project("project_tasks", "/projects/{project_id}/tasks"),
+    _per_project("project_contracts", "/projects/{project_id}/contracts"),
     StreamSpec(name="project_expenses", path="/projects/expenses"),
     StreamSpec(name="project_recurring_expenses", path="/recurring_expenses", params=BY_ID),
     StreamSpec(name="project_payment_schedules", path="/projects/payment_schedules"),

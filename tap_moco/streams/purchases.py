@@ -13,7 +13,7 @@ from tap_moco.spec import (
 _PURCHASES = "purchases"
 
 SPECS = (
-    StreamSpec(name="purchases", path="/purchases", permission=_PURCHASES),
+    StreamSpec(name="purchases", path="/purchases", permission=_PURCHASES, entity="Purchase"),
     reference(
         "purchase_categories",
         "/purchases/categories",
