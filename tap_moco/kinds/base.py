@@ -416,10 +416,17 @@ class MocoStream(RESTStream[PageToken]):
         return False
 
     def hold(self) -> None:
-        """Keep this run's bookmark and its descendants' (they visited what this read gave)."""
+        """Keep this run's bookmark and its descendants' (they visited what this read gave).
+
+        A child that follows its parent's changes is visited only for changed parents, so its
+        parent's bookmark is kept too: the next run visits the same parents again.
+        """
         for each in [self, *self.descendent_streams]:
             if isinstance(each, MocoStream):
                 each.hold_bookmark = True
+        parent = self._tap.streams.get(self.spec.parent or "")
+        if self.spec.follows_parent and isinstance(parent, MocoStream):
+            parent.hold()
 
     @property
     def is_sorted(self) -> bool:
