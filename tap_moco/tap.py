@@ -171,7 +171,7 @@ class TapMoco(Tap):
         self._reset_state_progress_markers()
         self._set_compatible_replication_methods()
         if self.state:
-            self._state_writer.write_state(self.state)
+            self.state_writer.write_state(self.state)
         failures: list[str] = []
         ran: list[Any] = []
         queue = [
@@ -196,7 +196,7 @@ class TapMoco(Tap):
                 failures.append(str(exc))
                 cast("MocoStream", stream).failed = True
                 _discard_progress(stream)
-                self._state_writer.write_state(self.state)
+                self.state_writer.write_state(self.state)
                 continue
             finally:
                 _log_ends(family, time.monotonic() - started)
@@ -246,11 +246,11 @@ class TapMoco(Tap):
 
         A batch of records being written is finished first (`MessageWriter.when_idle`).
         """
-        cast("MessageWriter", self.message_writer).when_idle(lambda: self._terminate(signum))
+        cast("MessageWriter", self.message_writer).when_idle(lambda: self._exit_on_signal(signum))
 
-    def _terminate(self, signum: int) -> None:
+    def _exit_on_signal(self, signum: int) -> None:
         try:
-            self._state_writer.write_state(self.state)
+            self.state_writer.write_state(self.state)
             sys.stdout.flush()
         finally:
             LOGGER.error(

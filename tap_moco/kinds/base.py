@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import SimpleAuthenticator
 from singer_sdk.helpers._catalog import get_selected_schema
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
@@ -119,7 +118,7 @@ class MocoStream(RESTStream[PageToken]):
         self.records_written = 0
         self.seconds = 0.0  # wall time in `get_records` (a parent's includes its children)
         self.synced_at = format_timestamp(
-            dt.datetime.fromtimestamp(self._initialized_at / 1000, tz=dt.timezone.utc)
+            dt.datetime.fromtimestamp(tap.initialized_at / 1000, tz=dt.timezone.utc)
         )
 
     # -- how requests are made (SDK hooks) --------------------------------------------
@@ -382,7 +381,7 @@ class MocoStream(RESTStream[PageToken]):
                     stream=stream_map.stream_alias,
                     record=mapped,
                     version=self._stream_version,
-                    time_extracted=utc_now(),
+                    time_extracted=dt.datetime.now(dt.timezone.utc),
                 )
 
     def _write_schema_message(self) -> None:
