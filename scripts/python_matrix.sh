@@ -2,7 +2,8 @@
 # `make matrix`: the fast subset of the suite on every Python that pyproject.toml claims.
 #
 # One venv per version under .venv-matrix/ (kept between runs; reinstalled when
-# pyproject.toml changes), the project installed editable with its dev extras, then the unit
+# pyproject.toml changes), the project installed editable with its dev extras by the main
+# venv's uv (`make install` brings it; plain pip where it is missing), then the unit
 # tests and one end-to-end sync against the sandbox. The full suite runs on the main venv's
 # Python (`make test`); this proves the others import, parse settings, build schemas, throttle
 # and sync. Versions: PYTHON_VERSIONS="3.10 3.11 3.12 3.13" (the default). An interpreter is
@@ -42,10 +43,13 @@ for version in $VERSIONS; do
   start=$SECONDS
   if [[ ! -x $venv/bin/python ]]; then
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --upgrade pip
   fi
   if [[ ! -f $venv/.installed || pyproject.toml -nt $venv/.installed ]]; then
-    "$venv/bin/python" -m pip install --quiet -e '.[dev]'
+    if [[ -x .venv/bin/uv ]]; then
+      .venv/bin/uv pip install --quiet --python "$venv/bin/python" -e '.[dev]'
+    else
+      "$venv/bin/python" -m pip install --quiet -e '.[dev]'
+    fi
     touch "$venv/.installed"
   fi
   echo "== Python $version ($("$venv/bin/python" -V 2>&1))"
