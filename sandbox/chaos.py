@@ -41,6 +41,9 @@ STREAMS = ("activities", "companies", "projects", "project_tasks", "todos", "rep
 """An incremental top-level list with delete detection (activities), reference tables read
 whole on a first run (companies, projects), a per-parent child (project_tasks), a full-table
 list (todos) and a month-windowed report (report_cashflow)."""
+WATCHED = ("activities", "companies")
+"""Incremental lists with count-based delete detection: their state and log lines are noted."""
+NOTED = ("predicted", "resum", "re-reading", "still changing", "X-Total", "ACTIVATE", "deleted")
 MONTH_REPORTS = ("report_cashflow",)
 """Month-window reports among `STREAMS`: deleted rows are removed by a reconciling run."""
 COUNTS = {"activities": 240, "companies": 40, "projects": 12}
@@ -87,6 +90,7 @@ class RunReport:
     records: int = 0
     state_saved: bool = False
     stderr_tail: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         faults = ", ".join(self.faults) or "none"
@@ -100,6 +104,8 @@ class RunReport:
             text += "\n    rate-limit 429 at " + ", ".join(self.real_429[:8])
         if self.exit_code not in (0, None) and self.stderr_tail:
             text += "\n    " + self.stderr_tail.replace("\n", "\n    ")
+        for note in self.notes:
+            text += "\n    " + note
         return text
 
 
@@ -389,6 +395,17 @@ class Soak:
         report.records, state = self._read(stdout)
         if state is not None:
             self.state, report.state_saved = state, True
+        report.notes = [
+            line.split(" - ", 2)[-1][:200]
+            for line in stderr.splitlines()
+            if any(f"'{name}'" in line for name in WATCHED) and any(w in line for w in NOTED)
+        ]
+        for name in WATCHED:
+            saved = ((self.state or {}).get("bookmarks") or {}).get(name) or {}
+            report.notes.append(
+                f"state {name}: "
+                + json.dumps({k: v for k, v in saved.items() if k != "progress_markers"})
+            )
         report.stderr_tail = "\n".join(
             line for line in stderr.splitlines()[-40:] if "ERROR" in line or "Traceback" in line
         )[-1500:]

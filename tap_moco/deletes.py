@@ -3,8 +3,13 @@
 MOCO keeps no tombstones, but every list answer carries `X-Total`. Each selected incremental
 top-level list keeps a baseline in its state, `deletes = {count, counted_at}`: MOCO's count
 of the stream's scope (one `per_page=1` request with a first run's filter: `updated_after`
-from `start_date`, none for reference tables; a first run takes it from its own page 1) and
-the server's time of that count (its `Date` header). The next run counts again *before* its
+from `start_date`, none for reference tables) and the server's time of that count (its
+`Date` header), taken before anything the warehouse holds was read. A read without a
+baseline (a first run: its own first page 1, else a count before it) keeps that count in
+the state (`first`) before its first record, so a read that is killed, resumed, fails or
+reads the list again from page 1 keeps the count from before its first record: a record
+it sent and MOCO deleted meanwhile is in that count, and the next run misses it. The next
+run counts again *before* its
 incremental read and predicts `count + created`, where `created` is how many records the
 read saw with `created_at` in `[counted_at - MARGIN, now + MARGIN]` (distinct keys, last
 pass only), or before `start_date` (an old record an update just brought into the scope).
@@ -23,7 +28,9 @@ Records created and deleted between two runs are in neither term and were never 
 
 When `predicted > N1` the stream's scope is re-read in the same run, its RECORDs carrying
 a new version, and ACTIVATE_VERSION follows once the re-read is complete and settled:
-targets that support it drop or soft-delete the rows not re-sent. A list larger than
+targets that support it drop or soft-delete the rows not re-sent. The state is written
+before the re-read (the new baseline, its shortfall in `missing`, no page checkpoint), so a
+kill during it leaves the shortfall to the next run, which re-reads. A list larger than
 `delete_detection_max_records` is not re-read: a warning names it, and the shortfall stays
 in the state (`missing`) until a re-read or a reconciling run. A read that could not be
 judged (resumed after a kill, still moving, no `X-Total`) keeps the old baseline and caps
@@ -68,6 +75,8 @@ MARGIN = dt.timedelta(seconds=2)
 """Creates this close to a count are counted on both sides (an extra re-read, never a miss);
 it also covers the time between MOCO counting and stamping its `Date` header."""
 SIGNPOST = "replication_key_signpost"
+FIRST = "first"
+"""Baseline key of the count a read without a baseline took before its first record."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,23 @@ class Count:
         if total is None:
             return None
         return cls(total, server_time(response))
+
+    @classmethod
+    def kept(cls, state: dict[str, Any]) -> Count | None:
+        """The `first` count a read without a baseline kept in the stream's state."""
+        saved = state.get(STATE_KEY)
+        kept = saved.get(FIRST) if isinstance(saved, dict) else None
+        if not isinstance(kept, dict):
+            return None
+        total, moment = kept.get("count"), parse_timestamp(kept.get("counted_at"))
+        if not isinstance(total, int) or moment is None:
+            return None
+        return cls(total, moment)
+
+    def keep(self, state: dict[str, Any]) -> None:
+        """As the `first` count of a read without a baseline."""
+        saved = state.setdefault(STATE_KEY, {})
+        saved[FIRST] = {"count": self.total, "counted_at": format_timestamp(self.at)}
 
 
 def server_time(response: requests.Response) -> dt.datetime:
@@ -152,7 +178,7 @@ def forget(state: dict[str, Any]) -> None:
     """
     saved = state.get(STATE_KEY)
     if isinstance(saved, dict):
-        for key in ("count", "counted_at", "missing"):
+        for key in ("count", "counted_at", "missing", FIRST):
             saved.pop(key, None)
 
 
@@ -263,6 +289,7 @@ class Baseline:
             saved["missing"] = self.missing
         else:
             saved.pop("missing", None)
+        saved.pop(FIRST, None)
 
 
 class Tally:
@@ -306,6 +333,17 @@ class Tally:
         return len(self._seen)
 
 
+def counts_first(state: dict[str, Any], *, whole: bool) -> bool:
+    """Whether a watched incremental read starts with a count (`Watch.before_read`).
+
+    With a baseline; without one, unless it kept a `first` count or its page 1 counts the
+    scope (`whole`: a first run's filter).
+    """
+    if Baseline.load(state) is not None:
+        return True
+    return not whole and Count.kept(state) is None
+
+
 class Watch:
     """One run's delete detection for one incremental list (driven by `PagedListStream`)."""
 
@@ -315,21 +353,26 @@ class Watch:
         count: Callable[[], Count | None],
         *,
         fresh: bool = False,
+        whole: bool = False,
         scope: dt.datetime | None = None,
     ) -> None:
         self.stream = stream
         self.scope = scope
         self.state = stream.stream_state
         self.count = count
+        self.whole = whole  # the read's filter is the scope's: its page 1 counts the scope
         self.baseline = None if fresh else Baseline.load(self.state)
         self.now: Count | None = None
         self.tally: Tally | None = None
-        self.first_page: Count | None = None
+        self.first: Count | None = None
         self.vanished = 0
 
     def before_read(self) -> None:
-        """With a baseline, count now: the read must come after the count."""
+        """Count now, before the read: with a baseline, or for a first count not on page 1."""
         if self.baseline is None:
+            self.first = Count.kept(self.state)
+            if self.first is None and not self.whole:
+                self._keep_first(self.count())
             return
         self.now = self.count()
         if self.now is not None:
@@ -341,22 +384,27 @@ class Watch:
                 scope=self.scope,
             )
 
+    def _keep_first(self, count: Count | None) -> None:
+        """The first count, into the state written now: before the read's first record."""
+        self.first = count
+        if count is not None:
+            count.keep(self.state)
+            self.stream._tap.state_writer.write_state(self.stream.tap_state)
+
     def counting(
         self,
         records: Callable[[requests.Response], list[dict[str, Any]]],
         page_of: Callable[[requests.Response], int],
-        *,
-        whole: bool,
     ) -> Callable[[requests.Response], list[dict[str, Any]]]:
-        """`records` that also tallies creates (and keeps a whole read's page 1 count)."""
+        """`records` that also tallies creates (and keeps a whole read's first page 1 count)."""
 
         def counted(response: requests.Response) -> list[dict[str, Any]]:
             page = records(response)
             number = page_of(response)
             if self.tally is not None:
                 self.tally.page(number, page)
-            if whole and number == 1:
-                self.first_page = Count.of(response)
+            if self.baseline is None and self.first is None and self.whole and number == 1:
+                self._keep_first(Count.of(response))
             return page
 
         return counted
@@ -365,7 +413,8 @@ class Watch:
         """Compare, save the baseline, cap the bookmark; how many records vanished."""
         logger, name = self.stream.logger, self.stream.name
         if self.baseline is None:
-            fresh = self.first_page or self.count()
+            # A read resumed from a checkpoint without `first` (an older tap) counts now.
+            fresh = self.first or self.count()
             if fresh is None:
                 logger.info("Stream '%s': MOCO sent no X-Total; no delete detection", name)
                 return 0

@@ -283,9 +283,10 @@ class MocoTransport:
     def _waits(self, *, tries: int, stream: str) -> Generator[float, Any, None]:
         """`backoff` wait generator, one per request: sent each failure, yields the wait.
 
-        Ending (`return`) gives up: after `tries` faults. A 429 uses up no try: it pauses
-        the shared limiter for its wait; waits on 429s beyond the limiter's `longest_pause`
-        in all fail at once (`MocoRateLimitedError`).
+        Ending (`return`) gives up: after `tries` faults. A 429 pauses the shared limiter
+        for its wait; one that names its moment (`Retry-After`) uses up no try, one without
+        does (a server that only ever answers 429 fails after `tries`); waits on 429s
+        beyond the limiter's `longest_pause` in all fail at once (`MocoRateLimitedError`).
         """
         faults = limited = 0
         waited = 0.0
@@ -298,6 +299,10 @@ class MocoTransport:
                 if waited + wait > self.limiter.longest_pause:
                     raise MocoRateLimitedError(self._blocked(stream, failure, wait, waited))
                 waited += wait
+                if failure.retry_after is None:
+                    faults += 1
+                    if faults >= tries:
+                        return
             else:
                 faults += 1
                 if faults >= tries:

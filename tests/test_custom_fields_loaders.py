@@ -5,7 +5,9 @@ definitions), the SDK's flattening (`flattening_enabled`, `flattening_max_depth:
 each field into a column `custom_properties__<MOCO name>`, and the loaders make typed columns
 of them: one per field of every kind on every entity, a name with a space, an umlaut and a
 dot included. Flattening is set in a copy of the project's meltano.yml (the SDK's built-in
-settings are not declared there), sharing the installed plugins of `.meltano`.
+settings are not declared there), sharing the installed plugins of the repository's project
+(`.meltano/extractors`, `.meltano/loaders`), not its run files or system database, so that it
+can run beside the other Meltano tests.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ import yaml
 from sandbox.generate.custom_fields import ODD_NAME, TABLES
 from sandbox.runner import ROOT
 from tests.pg import postgres_cluster, psql
-from tests.test_meltano import meltano, pipeline_env  # skips here too without Meltano
+from tests.test_meltano import (  # skips here too without Meltano
+    install_plugins,
+    meltano,
+    pipeline_env,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,7 +42,7 @@ DUCK_TYPES = {"Boolean": "BOOLEAN"}
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A Meltano project like ours, with flattening on and only the entity streams selected."""
-    meltano("install")
+    install_plugins()
     directory = tmp_path_factory.mktemp("meltano-flat")
     spec = yaml.safe_load((ROOT / "meltano.yml").read_text())
     spec["plugins"]["extractors"][0]["select"] = [f"{table}.*" for table in TABLES.values()]
@@ -44,8 +50,10 @@ def project(tmp_path_factory) -> Path:
     tap = sandbox_env["config"]["plugins"]["extractors"][0]["config"]
     tap.update(flattening_enabled=True, flattening_max_depth=1)
     (directory / "meltano.yml").write_text(yaml.safe_dump(spec, allow_unicode=True))
-    for shared in (".meltano", "plugins"):
-        (directory / shared).symlink_to(ROOT / shared)
+    (directory / "plugins").symlink_to(ROOT / "plugins")
+    (directory / ".meltano").mkdir()
+    for kind in ("extractors", "loaders"):
+        (directory / ".meltano" / kind).symlink_to(ROOT / ".meltano" / kind)
     return directory
 
 

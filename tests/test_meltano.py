@@ -8,11 +8,13 @@ a throwaway cluster is started on a free loopback port (`tests/pg.py`).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import subprocess
+import tempfile
 import time
 import uuid
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -21,9 +23,6 @@ from sandbox.expected import expected_keys
 from sandbox.runner import ROOT, SECRET_KEY
 from tap_moco.streams import STREAM_SPECS
 from tests.pg import postgres_cluster, psql
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 MELTANO = os.environ.get("MELTANO_BIN")
 if not MELTANO and not os.environ.get("CI"):
@@ -49,9 +48,20 @@ def meltano(*args: str, env: dict[str, str] | None = None, check: bool = True, c
     return result
 
 
+def install_plugins() -> None:
+    """`meltano install` in the repository's project, one worker at a time.
+
+    The suite runs on several pytest-xdist workers; the Meltano tests share this project's
+    installed plugins (`.meltano/extractors`, `.meltano/loaders`), never its run files.
+    """
+    with (Path(tempfile.gettempdir()) / "tap-moco-meltano-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        meltano("install")
+
+
 @pytest.fixture(scope="session")
 def installed():
-    meltano("install")
+    install_plugins()
 
 
 def pipeline_env(sandbox, **extra: str) -> dict[str, str]:

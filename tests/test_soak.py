@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
     from sandbox import Sandbox
 
-SEEDS = range(1, int(os.environ.get("SOAK_SEEDS", "3")) + 1)
+SEEDS = [
+    int(seed) for seed in os.environ.get("SOAK_SEED_LIST", "").split(",") if seed.strip()
+] or list(range(1, int(os.environ.get("SOAK_SEEDS", "3")) + 1))
 RUNS = int(os.environ.get("SOAK_RUNS", "5"))
 
 

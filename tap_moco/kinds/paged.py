@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tap_moco import deletes
-from tap_moco.errors import MocoRequestError
+from tap_moco.errors import MocoRequestError, MocoStateError
 from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
 from tap_moco.pagination import MocoLinkPaginator, page_of
 from tap_moco.paging import Anchor, PagedRead
@@ -79,8 +79,13 @@ class PagedListStream(MocoStream):
             filter_value = scope
         watch = None
         if checkpoint and deletes.watches(self):
-            whole = self.replication_method == "FULL_TABLE"
-            watch = deletes.Watch(self, self._count, fresh=whole, scope=self.scope_start())
+            watch = deletes.Watch(
+                self,
+                self._count,
+                fresh=self.replication_method == "FULL_TABLE",
+                whole=filter_value == scope,
+                scope=self.scope_start(),
+            )
             watch.before_read()
         elif state is not None:
             deletes.forget(state)
@@ -100,17 +105,21 @@ class PagedListStream(MocoStream):
 
         records: Callable[[requests.Response], list[dict[str, Any]]] = self.page_records
         if watch is not None:
-            records = watch.counting(records, _page_number, whole=filter_value == scope)
+            records = watch.counting(records, _page_number)
         paged = self._paged(context, extra, records, on_page)
         yield from paged(start_page, after)
         if not paged.settled:
             self.hold()
-        if state is not None:
-            state.pop(RESUME_KEY, None)
+        checkpointed = state is not None and state.pop(RESUME_KEY, None) is not None
+        vanished = 0
         if watch is not None:
             vanished = watch.after_read(judged=paged.settled and start_page == 1)
-            if vanished and watch.may_reread():
-                yield from self._reread(context)
+        if state is not None and (checkpointed or vanished):
+            # The read is over: a kill during a re-read must not leave its checkpoint (the
+            # next run would "resume" a finished read and not judge it) nor the old baseline.
+            self._tap.state_writer.write_state(self.tap_state)
+        if watch is not None and vanished and watch.may_reread():
+            yield from self._reread(context)
 
     def warm_up(self, pool: Executor) -> None:
         """Send the read's first request ahead: the count if one comes first, else page 1.
@@ -130,12 +139,19 @@ class PagedListStream(MocoStream):
 
     def _counts_first(self) -> bool:
         """Whether `read` starts with a delete-detection count (see `deletes.Watch`)."""
-        return (
-            self.replication_key is not None
-            and deletes.watches(self)
-            and self.replication_method != "FULL_TABLE"
-            and deletes.Baseline.load(self.stream_state) is not None
-        )
+        if (
+            self.replication_key is None
+            or not deletes.watches(self)
+            or self.replication_method == "FULL_TABLE"
+        ):
+            return False
+        try:
+            whole = self.incremental_params(None).get("updated_after") == self.scope().get(
+                "updated_after"
+            )
+        except MocoStateError:  # the read itself reports a bad bookmark
+            return True
+        return deletes.counts_first(self.stream_state, whole=whole)
 
     def scope_start(self) -> dt.datetime | None:
         """Where the stream's records start: `start_date`, but reference tables whole."""

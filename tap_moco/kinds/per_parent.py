@@ -35,7 +35,7 @@ class PerParent(MocoStream):
         where = ", ".join(f"{key} {value}" for key, value in (context or {}).items())
         self.logger.info("Stream '%s': nothing for %s (%s)", self.name, where, exc)
         if self.spec.shape is not Shape.OBJECT:  # an object's 404 is its answer, a list's a gap
-            self.not_whole = f"the list for {where} answered 404"
+            self.not_whole = "a parent's list answered 404 (named above)"
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None
