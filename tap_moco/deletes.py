@@ -33,8 +33,11 @@ before the re-read (the new baseline, its shortfall in `missing`, no page checkp
 kill during it leaves the shortfall to the next run, which re-reads. A list larger than
 `delete_detection_max_records` is not re-read: a warning names it, and the shortfall stays
 in the state (`missing`) until a re-read or a reconciling run. A read that could not be
-judged (resumed after a kill, still moving, no `X-Total`) keeps the old baseline and caps
-the bookmark at it, so the next run judges the whole interval.
+judged (still moving, no `X-Total`) keeps the old baseline and caps the bookmark at it, so
+the next run judges the whole interval. A read resumed after a kill carries the creates its
+killed run tallied (in the checkpoint) but may lack creates on pages that run read after
+its count, so it is judged one way only: a prediction above MOCO's count proves deletes
+(re-read at once, at worst once too often); one at or below it keeps the old baseline.
 
 FULL_TABLE streams read whole anyway carry a version and send ACTIVATE_VERSION after they
 finished: reference lists of a parent read whole, year windows (every year read each run),
@@ -366,6 +369,7 @@ class Watch:
         self.tally: Tally | None = None
         self.first: Count | None = None
         self.vanished = 0
+        self.carried = 0  # creates the killed run had tallied on pages this resume skips
 
     def before_read(self) -> None:
         """Count now, before the read: with a baseline, or for a first count not on page 1."""
@@ -409,8 +413,19 @@ class Watch:
 
         return counted
 
-    def after_read(self, *, judged: bool) -> int:
-        """Compare, save the baseline, cap the bookmark; how many records vanished."""
+    @property
+    def created(self) -> int:
+        """Creates tallied so far, those of a killed run this read resumes included."""
+        return self.carried + (self.tally.created if self.tally is not None else 0)
+
+    def after_read(self, *, judged: bool, resumed: bool = False) -> int:
+        """Compare, save the baseline, cap the bookmark; how many records vanished.
+
+        A settled read resumed after a kill is judged one way only: its tally may lack
+        creates on pages the killed run read after its own count, so a prediction above
+        MOCO's count still proves deletes (at worst an extra re-read), one below it proves
+        nothing and the old baseline stays.
+        """
         logger, name = self.stream.logger, self.stream.name
         if self.baseline is None:
             # A read resumed from a checkpoint without `first` (an older tap) counts now.
@@ -425,6 +440,8 @@ class Watch:
             logger.info("Stream '%s': MOCO sent no X-Total; no delete detection", name)
             self.state.pop(STATE_KEY, None)
             return 0
+        if not judged and resumed and self.baseline.count + self.created > self.now.total:
+            judged = True
         if not judged:
             logger.info(
                 "Stream '%s': this read was resumed or still moving; the next run checks "
@@ -434,7 +451,7 @@ class Watch:
             )
             self._cap(self.baseline.counted_at)
             return 0
-        predicted = self.baseline.count + self.tally.created
+        predicted = self.baseline.count + self.created
         self.vanished = max(0, predicted - self.now.total) + self.baseline.missing
         Baseline(self.now.total, self.now.at, self.vanished).save(self.state)
         self._cap(self.now.at)
@@ -444,7 +461,7 @@ class Watch:
             self.now.total,
             predicted,
             self.baseline.count,
-            self.tally.created,
+            self.created,
             self.vanished,
         )
         return self.vanished

@@ -155,3 +155,42 @@ def test_a_run_killed_while_re_reading_for_deletes_leaves_them_to_the_next_run(
     for run in (first, killed, quiet):
         house.apply_stdout(run.stdout)
     assert_warehouse_equals_moco(sandbox, house)
+
+
+def test_deletes_found_by_a_resumed_read_are_removed_in_that_run(sandbox_factory: Any) -> None:
+    """With a baseline: delete 4 records, change the rest, kill the next run after page 4, resume.
+
+    The resumed read cannot see creates on the pages its killed run read after counting,
+    so it is judged one way only: a count below the prediction still proves deletes, and
+    the resumed run re-reads the list and removes them (no further run needed).
+    """
+    sandbox = sandbox_factory(counts={STREAM: COUNT}, latency=0.05)
+    config = config_for(sandbox)
+    first = run_tap(config, streams={STREAM}, timeout=120)
+    assert first.returncode == 0, first.stderr[-3000:]
+    time.sleep(1.1)
+    gone = ids_in_order(sandbox)[5:40:10]
+    for record_id in gone:
+        sandbox.delete(STREAM, record_id)
+    sandbox.create(STREAM)  # a create cannot hide a delete
+    for record_id in ids_in_order(sandbox):  # the next read spans eight pages again
+        sandbox.update(STREAM, record_id, description="changed after the first run")
+    time.sleep(1.1)
+    killed = run_killed(
+        config,
+        {STREAM},
+        state=first.last_state,
+        stop=lambda m: (resume_page(m, STREAM) or 0) >= 4,
+    )
+    state = killed.last_state
+    assert state["bookmarks"][STREAM]["resume"]["page"] >= 4, state
+    time.sleep(1.1)
+
+    resumed = run_tap(config, streams={STREAM}, state=state, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming at page" in resumed.stderr, resumed.stderr[-3000:]
+
+    house = Warehouse()
+    for run in (first, killed, resumed):
+        house.apply_stdout(run.stdout)
+    assert_warehouse_equals_moco(sandbox, house)

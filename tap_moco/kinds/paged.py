@@ -92,6 +92,8 @@ class PagedListStream(MocoStream):
         start_page, started, after = self._resume(state, filter_value)
         if start_page > 1:  # the pages before were sent by the killed run, under its version
             self.not_whole = f"resumed at page {start_page} after an interruption"
+            if watch is not None:
+                watch.carried = _int((state or {}).get(RESUME_KEY, {}).get("created"))
 
         def on_page(number: int, last: tuple[Any, ...]) -> None:
             if state is not None:
@@ -101,6 +103,8 @@ class PagedListStream(MocoStream):
                     "after": list(last),
                     "started": started,
                 }
+                if watch is not None:
+                    state[RESUME_KEY]["created"] = watch.created
                 self._tap.state_writer.write_state(self.tap_state)
 
         records: Callable[[requests.Response], list[dict[str, Any]]] = self.page_records
@@ -113,7 +117,10 @@ class PagedListStream(MocoStream):
         checkpointed = state is not None and state.pop(RESUME_KEY, None) is not None
         vanished = 0
         if watch is not None:
-            vanished = watch.after_read(judged=paged.settled and start_page == 1)
+            vanished = watch.after_read(
+                judged=paged.settled and start_page == 1,
+                resumed=paged.settled and start_page > 1,
+            )
         if state is not None and (checkpointed or vanished):
             # The read is over: a kill during a re-read must not leave its checkpoint (the
             # next run would "resume" a finished read and not judge it) nor the old baseline.
@@ -203,6 +210,8 @@ class PagedListStream(MocoStream):
         finally:
             self.mode = CHANGES
         self.reread_complete = paged.settled
+        if paged.settled:
+            self.not_whole = None  # a resumed first pass is covered by the whole re-read
 
     def page_records(self, response: requests.Response) -> list[dict[str, Any]]:
         """The records of one page, which must be a JSON list."""
@@ -236,6 +245,11 @@ class PagedListStream(MocoStream):
     def _sorted_by_id(self) -> bool:
         """MOCO sorts this list by `id` (`sort_by=id`), its only key."""
         return self.spec.params.get("sort_by") == "id" and list(self.primary_keys) == ["id"]
+
+
+def _int(value: Any) -> int:
+    """A count kept in the state, 0 if missing or not a count."""
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 def _page_number(response: requests.Response) -> int:
