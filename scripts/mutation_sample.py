@@ -29,11 +29,17 @@ How:
    (each with a reason) are equivalent and leave the score: killed / (total - equivalent).
 
 Usage: python scripts/mutation_sample.py [--seed 1] [--per-module 8] [--module tap_moco/x.py]
+       [--ref HEAD] [--mutant-timeout SECONDS]
+       python scripts/mutation_sample.py --rescore .mutation/sample-seed1-n8.json
+--mutant-timeout caps each mutant's run (a mutant that reaches it is a timeout, not a kill);
+--rescore applies the equivalents as they are now to a finished run, without rerunning.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -42,6 +48,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,7 +65,7 @@ else:  # pytest's own dependency on Python 3.10
     import tomli as tomllib
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable
+    from collections.abc import Generator, Iterable, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -445,6 +452,7 @@ class Result:
     seconds: float = 0.0
     killed_by: str = ""
     reason: str = ""
+    scope: str = ""  # the def or class around the line, e.g. "PagedRead._find"
 
 
 def classify(code: int | None, output: str) -> tuple[str, str]:
@@ -458,6 +466,8 @@ def classify(code: int | None, output: str) -> tuple[str, str]:
         return "timeout", failed[0] if failed else ""
     if code in (1, 2):  # 2: collection broke, e.g. the mutated module no longer imports
         return "killed", failed[0] if failed else "(collection)"
+    if code == 4 and "ERROR: found no collectors for" in output:
+        return "killed", "(collection)"  # a test module named by node id no longer imports
     return "error", f"pytest exit {code}"
 
 
@@ -475,20 +485,84 @@ def load_equivalents(path: Path = EQUIVALENTS) -> list[dict[str, Any]]:
 
 
 def equivalent_reason(result: Result, entries: list[dict[str, Any]]) -> str:
-    """The reason a survivor is listed as equivalent, matched on text (lines move)."""
+    """The reason a survivor is listed as equivalent, matched on text (lines move).
+
+    An entry's optional `scope` (the def or class around the line) tells apart the same text
+    in two places, e.g. `@dataclass(frozen=True)` on two classes.
+    """
     for entry in entries:
         if (entry["module"], entry["operator"], entry["before"], entry["after"]) == (
             result.module,
             result.operator,
             result.before,
             result.after,
-        ):
+        ) and entry.get("scope", result.scope) == result.scope:
             return str(entry["reason"])
     return ""
 
 
-def run_mutant(copy: Path, mutation: Mutation, tests: list[str], cmap: CoverageMap) -> Result:
-    """Apply `mutation` in `copy`, run `tests` fastest first until one fails, restore."""
+def scope_of(source: str, line: int) -> str:
+    """The qualified name of the innermost def or class holding `line`, or "" at module level.
+
+    A decorator's line belongs to what it decorates.
+    """
+    found: tuple[int, str] = (-1, "")
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        nonlocal found
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                start = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                if start <= line <= (child.end_lineno or child.lineno) and start > found[0]:
+                    found = (start, name)
+                visit(child, f"{name}.")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return found[1]
+
+
+def run_tests(copy: Path, args: list[str], budget: float) -> tuple[int | None, str]:
+    """Run pytest: its exit code and output; (None, partial output) when `budget` ran out.
+
+    pytest runs in a session of its own, and on timeout the whole group goes (taps and sandbox
+    servers a test started included), not only pytest.
+    """
+    proc = subprocess.Popen(
+        args,
+        cwd=copy,
+        env=mutants.environment(copy),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=budget)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        return None, output
+    return proc.returncode, output
+
+
+def run_mutant(
+    copy: Path,
+    mutation: Mutation,
+    tests: list[str],
+    cmap: CoverageMap,
+    *,
+    cap: float | None = None,
+    extra: Sequence[str] = (),
+) -> Result:
+    """Apply `mutation` in `copy`, run `tests` fastest first until one fails, restore.
+
+    `cap` (seconds) bounds the whole run of one mutant; a mutant that hits it is a timeout.
+    `extra` test files (not in the map, e.g. new ones) run first, for every mutant.
+    """
     path = copy / mutation.module
     source = path.read_text(encoding="utf-8")
     mutated = mutate(source, mutation)
@@ -496,40 +570,51 @@ def run_mutant(copy: Path, mutation: Mutation, tests: list[str], cmap: CoverageM
         mutation.ident, mutation.module, mutation.line, mutation.operator, mutation.occurrence,
         *(describe(source, mutated) if mutated else ("", "")), status="error", tests=len(tests),
     )  # fmt: skip
+    result.scope = scope_of(source, mutation.line)
     if mutated is None:
         result.reason = "cosmic-ray produced no compilable mutant"
         return result
-    if not tests:
+    if not tests and not extra:
         result.status = "no-coverage"
         return result
-    expected = sum(cmap.tests[t]["seconds"] for t in tests)
-    slowest = max(cmap.tests[t]["seconds"] for t in tests)
+    expected = sum(cmap.tests[t]["seconds"] for t in tests) + 10 * len(extra)
+    slowest = max([cmap.tests[t]["seconds"] for t in tests] or [0.0])
     per_test = max(TEST_TIMEOUT_FLOOR, round(5 * slowest))
     budget = 120 + 3 * expected
+    if cap is not None:
+        budget = min(budget, cap)
     args = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
-    args += ["-p", "no:randomly", f"--timeout={per_test}", *tests]
+    own = f"test_mutation_kills_{Path(mutation.module).stem}"  # the module's own kills first
+    extra = sorted(extra, key=lambda name: (Path(name).stem != own, name))
+    args += ["-p", "no:randomly", f"--timeout={per_test}", *extra, *tests]
     started = time.monotonic()
     path.write_text(runnable(mutated), encoding="utf-8")
     try:
-        proc = subprocess.run(
-            args,
-            cwd=copy,
-            env=mutants.environment(copy),
-            capture_output=True,
-            text=True,
-            timeout=budget,
-            check=False,
-        )
-        code, output = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired:
-        code, output = None, ""
+        code, output = run_tests(copy, args, budget)
     finally:
         path.write_text(source, encoding="utf-8")
     result.seconds = round(time.monotonic() - started, 1)
     result.status, result.killed_by = classify(code, output)
+    if code is None:
+        result.reason = f"ran out of {budget:.0f}s"
     if result.status == "error":
         result.reason = "\n".join(output.strip().splitlines()[-3:])
     return result
+
+
+def add_extra_tests(copy: Path, patterns: Iterable[str]) -> list[str]:
+    """Copy the working tree's test files matching `patterns` into `copy`; their paths.
+
+    Called after the map is loaded, so they do not change its hash.
+    """
+    added = []
+    for pattern in patterns:
+        for path in sorted(ROOT.glob(pattern)):
+            name = path.relative_to(ROOT).as_posix()
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy / name)
+            added.append(name)
+    return added
 
 
 def snapshot(ref: str | None) -> Path:
@@ -587,7 +672,8 @@ def markdown(results: list[Result], seed: int, per_module: int, seconds: float) 
                 extra = f" ({r.tests} tests, {r.seconds:.0f}s)" if r.tests else ""
                 why = f" - {r.reason}" if r.reason else ""
                 out.append(
-                    f"- {r.module}:{r.line} {r.operator}: `{r.before}` -> `{r.after}`{extra}{why}"
+                    f"- {r.module}:{r.line}{f' ({r.scope})' if r.scope else ''} {r.operator}: "
+                    f"`{r.before}` -> `{r.after}`{extra}{why}"
                 )
     return "\n".join(out) + "\n"
 
@@ -600,12 +686,13 @@ def write_report(
     if not complete:
         report += "\n(incomplete: the run is still going or was stopped)\n"
     CACHE.mkdir(exist_ok=True)
-    stem = CACHE / f"sample-seed{args.seed}-n{args.per_module}"
+    stem = report_stem(args)
     stem.with_suffix(".md").write_text(report, encoding="utf-8")
     payload = {
         "seed": args.seed,
         "per_module": args.per_module,
         "ref": args.ref or "working tree",
+        "commit": args.ref or "",
         "complete": complete,
         "seconds": round(seconds),
         "table": score_table(results),
@@ -615,8 +702,66 @@ def write_report(
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Sample, map, run, report; exit 0 unless the run itself broke."""
+def rescore(path: Path, entries: list[dict[str, Any]]) -> list[Result]:
+    """The results in `path` with the equivalents as listed now; nothing is rerun.
+
+    Listed survivors become equivalent; an equivalent whose entry is gone is a survivor again.
+    """
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    results = [Result(**entry) for entry in payload["mutants"]]
+    commit = payload.get("commit") or payload.get("ref", "")
+    for result in results:  # a report from before scopes were recorded
+        if not result.scope and commit and commit != "working tree":
+            shown = subprocess.run(
+                ["git", "show", f"{commit}:{result.module}"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if shown.returncode == 0:
+                result.scope = scope_of(shown.stdout, result.line)
+    for result in results:
+        if result.status == "equivalent":
+            result.status, result.reason = "survived", ""
+        if result.status == "survived":
+            reason = equivalent_reason(result, entries)
+            if reason:
+                result.status, result.reason = "equivalent", reason
+    return results
+
+
+def report_stem(args: argparse.Namespace) -> Path:
+    """Where a run's report goes: .mutation/sample-seed<S>-n<N> (.md and .json)."""
+    return CACHE / f"sample-seed{args.seed}-n{args.per_module}"
+
+
+def previous_results(args: argparse.Namespace) -> dict[str, Result]:
+    """The last run's results for this seed and size, by mutant id (for `--retry`)."""
+    path = report_stem(args).with_suffix(".json")
+    if not path.is_file():
+        msg = f"--retry: no earlier run at {path}"
+        raise SystemExit(msg)
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    if args.ref and payload.get("commit") and payload["commit"] != resolve(args.ref):
+        msg = f"--retry: {path} is of commit {payload['commit']}, not {args.ref}"
+        raise SystemExit(msg)
+    return {entry["id"]: Result(**entry) for entry in payload["mutants"]}
+
+
+def resolve(ref: str) -> str:
+    """The commit `ref` names."""
+    return subprocess.run(
+        ["git", "rev-parse", "--verify", f"{ref}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-module", type=int, default=8)
@@ -626,7 +771,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ref", help="mutate this commit (git archive) instead of the working tree, e.g. HEAD"
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--mutant-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="at most this long per mutant (default: 120s + 3x its tests' measured time)",
+    )
+    parser.add_argument(
+        "--rescore",
+        type=Path,
+        metavar="JSON",
+        help="apply scripts/mutation_equivalents.toml to a finished run's .json and rewrite its"
+        " report, without running anything",
+    )
+    parser.add_argument(
+        "--retry",
+        action="append",
+        default=[],
+        choices=STATUSES,
+        help="rerun only the mutants the last run of this seed and size left with this status"
+        " (e.g. timeout, error), keeping the other results",
+    )
+    parser.add_argument(
+        "--extra-tests",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="test files of the working tree (e.g. 'tests/test_mutation_kills_*.py') copied into"
+        " the snapshot after the map is loaded and run first for every mutant",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Sample, map, run, report; exit 0 unless the run itself broke."""
+    args = parse_args(argv)
+    if args.ref:
+        args.ref = resolve(args.ref)  # HEAD moves; the report names the commit
+
+    if args.rescore:
+        payload = json.loads(args.rescore.read_text(encoding="utf-8"))
+        args.seed, args.per_module = payload["seed"], payload["per_module"]
+        args.ref = None if payload["ref"] == "working tree" else payload["ref"]
+        results = rescore(args.rescore, load_equivalents())
+        print(write_report(results, args, payload["seconds"], complete=payload["complete"]))
+        return 0
 
     started = time.monotonic()
     copy = snapshot(args.ref)
@@ -638,10 +827,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         mutants.check_copy_is_imported(copy)
         cmap = load_map(copy, rebuild=args.rebuild_map)
+        extra = add_extra_tests(copy, args.extra_tests)
         equivalents = load_equivalents()
+        earlier = previous_results(args) if args.retry else {}
         results = []
         for number, mutation in enumerate(chosen, 1):
-            result = run_mutant(copy, mutation, cmap.covering(mutation), cmap)
+            kept = earlier.get(mutation.ident)
+            if kept is not None and kept.status not in args.retry:
+                results.append(kept)
+                continue
+            covering = cmap.covering(mutation)
+            result = run_mutant(
+                copy, mutation, covering, cmap, cap=args.mutant_timeout, extra=extra
+            )
             if result.status == "survived":
                 reason = equivalent_reason(result, equivalents)
                 if reason:
@@ -655,6 +853,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         shutil.rmtree(copy, ignore_errors=True)
+    drawn = {r.id for r in results}  # --retry with --module: the other modules' results stay
+    results += [r for r in earlier.values() if r.id not in drawn]
+    results.sort(key=lambda r: (r.module, r.line, r.operator, r.occurrence))
     report = write_report(results, args, time.monotonic() - started, complete=True)
     print(report)
     print(f"written: {CACHE}/sample-seed{args.seed}-n{args.per_module}.md and .json")

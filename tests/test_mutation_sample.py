@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -95,6 +98,8 @@ def test_classification_from_pytest_results() -> None:
     assert ms.classify(None, "") == ("timeout", "")
     assert ms.classify(2, "ERROR tests/test_a.py\n")[0] == "killed"  # the mutant broke imports
     assert ms.classify(4, "usage")[0] == "error"
+    broken = "2 errors in 0.17s\nERROR: found no collectors for /c/tests/test_a.py::test_b\n"
+    assert ms.classify(4, broken) == ("killed", "(collection)")  # node ids of a broken module
 
 
 def test_covering_tests_skip_failures_count_import_time_and_run_fastest_first() -> None:
@@ -142,3 +147,139 @@ def test_equivalents_carry_a_reason_and_match_on_text() -> None:
                "after": "if not a:", "reason": "a is always true here"}]  # fmt: skip
     assert ms.equivalent_reason(result, listed) == "a is always true here"
     assert ms.equivalent_reason(result, []) == ""
+
+
+def test_a_mutant_that_runs_past_its_cap_is_a_timeout_and_its_processes_go(
+    repo: Path, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "child.pid"
+    (repo / "tests" / "test_calc.py").write_text(
+        "import subprocess, sys, time\n"
+        "from tap_moco.calc import add\n\n"
+        "def test_add():\n"
+        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"    open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
+        "    if add(2, 3) != 5:\n"
+        "        time.sleep(60)\n"
+    )
+    source = (repo / "tap_moco" / "calc.py").read_text()
+    plus = next(
+        m
+        for m in ms.enumerate_mutations("tap_moco/calc.py", source)
+        if m.line == line_of("return a + b") and m.operator.endswith("_Add_Sub")
+    )
+    cmap = ms.CoverageMap(
+        tree="x", tests={"tests/test_calc.py::test_add": {"outcome": "passed", "seconds": 0.1}}
+    )
+    result = ms.run_mutant(repo, plus, ["tests/test_calc.py::test_add"], cmap, cap=3)
+    assert result.status == "timeout"
+    assert result.seconds < 30
+    assert (repo / "tap_moco" / "calc.py").read_text() == source
+    pid = int(pidfile.read_text())
+    for _ in range(50):  # the killed group's orphan is reaped by init shortly after
+        if not Path(f"/proc/{pid}").exists() or "Z" in _state(pid):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the test's child {pid} outlived the timeout")
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "Z"
+
+
+def test_rescore_applies_the_equivalents_as_listed_now(tmp_path: Path) -> None:
+    def result(status: str, after: str, reason: str = "") -> dict[str, object]:
+        found = ms.Result("id", "m.py", 3, "core/AddNot", 0, "if a:", after, status)
+        found.reason = reason
+        return dataclasses.asdict(found)
+
+    path = tmp_path / "run.json"
+    path.write_text(
+        json.dumps(
+            {
+                "mutants": [
+                    result("survived", "if not a:"),
+                    result("equivalent", "if a and b:", "was listed once"),
+                    result("killed", "if not a:"),
+                ]
+            }
+        )
+    )
+    listed = [{"module": "m.py", "operator": "core/AddNot", "before": "if a:",
+               "after": "if not a:", "reason": "a is always true here"}]  # fmt: skip
+    rescored = ms.rescore(path, listed)
+    assert [(r.status, r.reason) for r in rescored] == [
+        ("equivalent", "a is always true here"),
+        ("survived", ""),
+        ("killed", ""),
+    ]
+
+
+def test_retry_reads_the_last_run_of_the_same_seed_and_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    monkeypatch.setattr(ms, "CACHE", tmp_path)
+    args = argparse.Namespace(seed=3, per_module=2, ref=None, retry=["timeout"])
+    with pytest.raises(SystemExit, match="no earlier run"):
+        ms.previous_results(args)
+    done = ms.Result("m.py:3:core/AddNot#0", "m.py", 3, "core/AddNot", 0, "a", "b", "timeout")
+    payload = {"commit": "", "mutants": [dataclasses.asdict(done)]}
+    (tmp_path / "sample-seed3-n2.json").write_text(json.dumps(payload))
+    assert ms.previous_results(args) == {done.id: done}
+
+
+def test_an_equivalent_with_a_scope_matches_only_there() -> None:
+    source = textwrap.dedent(
+        """
+        @dataclass(frozen=True)
+        class Anchor:
+            key: int
+
+            def unread(self) -> int:
+                return 1
+
+
+        @dataclass(frozen=True)
+        class _Found:
+            page: int
+        """
+    )
+    lines = source.splitlines()
+
+    def line(text: str) -> int:
+        return lines.index(text) + 1
+
+    assert ms.scope_of(source, line("@dataclass(frozen=True)")) == "Anchor"
+    assert ms.scope_of(source, line("        return 1")) == "Anchor.unread"
+    assert ms.scope_of(source, line("class _Found:") - 1) == "_Found"  # its decorator
+    assert ms.scope_of(source, line("")) == ""
+    entry = {"module": "m.py", "operator": "core/ReplaceTrueWithFalse", "scope": "_Found",
+             "before": "@dataclass(frozen=True)", "after": "@dataclass(frozen=False)",
+             "reason": "private, never hashed"}  # fmt: skip
+    found = ms.Result("id", "m.py", 9, entry["operator"], 1, entry["before"], entry["after"], "")
+    found.scope = "_Found"
+    assert ms.equivalent_reason(found, [entry]) == "private, never hashed"
+    found.scope = "Anchor"
+    assert ms.equivalent_reason(found, [entry]) == ""
+
+
+def test_extra_tests_run_for_a_mutant_no_mapped_test_covers(repo: Path) -> None:
+    source = (repo / "tap_moco" / "calc.py").read_text()
+    minus = next(
+        m
+        for m in ms.enumerate_mutations("tap_moco/calc.py", source)
+        if m.line == line_of("return a - 1") and m.operator.endswith("_Sub_Add")
+    )
+    (repo / "tests" / "test_new.py").write_text(
+        "from tap_moco.calc import unused\n\ndef test_unused():\n    assert unused(3) == 2\n"
+    )
+    cmap = ms.CoverageMap(tree="x", tests={})
+    assert ms.run_mutant(repo, minus, [], cmap).status == "no-coverage"
+    result = ms.run_mutant(repo, minus, [], cmap, extra=["tests/test_new.py"])
+    assert (result.status, result.killed_by) == ("killed", "tests/test_new.py::test_unused")
