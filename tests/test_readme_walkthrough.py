@@ -96,7 +96,8 @@ def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         if not name.startswith(("TAP_MOCO", "TARGET_", "MELTANO", "VIRTUAL_ENV", "PG"))
     }
     # uv, which Meltano ships, installs the plugins in seconds; its cache outlives the HOME
-    uv_cache = os.environ.get("UV_CACHE_DIR") or str(Path.home() / ".cache" / "uv")
+    caches = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    uv_cache = os.environ.get("UV_CACHE_DIR") or str(Path(caches) / "uv")
     env.update(
         HOME=str(tmp_path / "home"),
         MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
