@@ -112,7 +112,7 @@ def add_definitions(store: Store) -> None:
 
 
 def definition(name: str, kind: str, entity: str, defaults: list[str]) -> dict[str, Any]:
-    """A definition record as MOCO shows it (the same shape `build_settings` makes)."""
+    """A definition record as MOCO shows it (`build_settings` makes the account's first ones)."""
     return {
         "name": name,
         "kind": kind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from sandbox.generate.custom_fields import definition
 from sandbox.generate.reference import (
     CUSTOM_PROPERTY_DEFS,
     DEAL_CATEGORIES,
@@ -98,23 +99,7 @@ def build_settings(w: World) -> None:
     for name, context in TAGS:
         w.add("tags", {"name": name, "color": rng.choice(COLORS), "context": context})
     for name, kind, entity, defaults in CUSTOM_PROPERTY_DEFS:
-        w.add(
-            "custom_properties",
-            {
-                "name": name,
-                "kind": kind,
-                "entity": entity,
-                "defaults": defaults,
-                "placeholder": None,
-                "placeholder_alt": None,
-                "print_on_invoice": entity == "Invoice",
-                "print_on_offer": False,
-                "print_on_timesheet": False,
-                "notification_enabled": False,
-                "api_only": False,
-                "name_alt": name,
-            },
-        )
+        w.add("custom_properties", definition(name, kind, entity, defaults))
     for index in range(w.count("letter_papers")):
         name = ("Standard", "Englisch", "Ohne Logo", "Weihnachten")[index % 4]
         w.add("letter_papers", {"name": name, "active": index < 2, "template": None})
