@@ -39,3 +39,26 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
     yield start
     for running in started:
         running.stop()
+
+
+SLOW_FIRST = (
+    "test_readme_walkthrough.py",
+    "test_soak.py",
+    "test_targets.py",
+    "test_meltano.py",
+    "test_custom_fields_loaders.py",
+    "test_nothing_lost.py",
+    "test_deletes.py",
+    "test_reliability.py",
+)
+"""Files that take minutes: started first, so that `make test`'s workers finish together."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow files first (pytest-xdist hands files to workers in this order)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: each file keeps its own order
