@@ -279,18 +279,26 @@ def test_a_404_for_a_later_parent_skips_only_that_parent(sandbox_factory: Any) -
     assert got == {(task["project_id"], task["id"]) for task in tasks if task["project_id"] != gone}
 
 
+@pytest.mark.parametrize("delete_detection", [True, False])
 def test_a_run_killed_twice_still_delivers_edits_to_pages_read_first(
-    sandbox_factory: Any,
+    sandbox_factory: Any, delete_detection: bool
 ) -> None:
     """Defect `resume-bookmark-from-this-run`: the cap must stay at the first run's start.
 
     Run 1 is killed after page 2; record A (page 1) and then record B (page 8) are edited.
     Run 2 resumes at its checkpoint and is killed again; run 3 finishes from its own and
     reads B. Its bookmark must be capped at run 1's start (A's edit is newer), not at run
-    2's (B's newer stamp would then bury A's edit), so run 4 delivers A's edit.
+    2's (B's newer stamp would then bury A's edit), so run 4 delivers A's edit. Delete
+    detection caps an unjudged read's bookmark at its count as well, which would hide the
+    defect: the run without it is the one that guards the resume's own cap.
     """
     sandbox = sandbox_factory(counts={STREAM: 80})
-    config = base_config(sandbox.base_url, per_page=PER_PAGE, max_parallel_requests=1)
+    config = base_config(
+        sandbox.base_url,
+        per_page=PER_PAGE,
+        max_parallel_requests=1,
+        delete_detection=delete_detection,
+    )
     first, code = run_until(config, {STREAM}, records=25)
     assert code != 0, "run 1 ended before the kill"
     seen = sorted(ids(records_of(first)))
