@@ -61,6 +61,7 @@ import email.utils
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tap_moco import sdk
 from tap_moco.conform import format_timestamp, normalize_timestamp, parse_timestamp
 from tap_moco.paging import header_int
 
@@ -144,7 +145,7 @@ def _reads_whole(stream: MocoStream) -> bool:
         return False
     if stream.spec.parent is None:
         return True
-    parent = stream._tap.streams.get(stream.spec.parent)
+    parent = sdk.tap_of(stream).streams.get(stream.spec.parent)
     return parent is not None and parent.replication_method == "FULL_TABLE"
 
 
@@ -207,7 +208,7 @@ def begin(stream: Stream) -> None:
         if not each.selected:
             continue
         if _whole(each):
-            each._stream_version = next_version(each)
+            sdk.set_version(each, next_version(each))
         elif each.reconciles:
             each.logger.warning(
                 "Stream '%s': a reconciling run cannot read it whole (a child of a parent "
@@ -223,7 +224,7 @@ def finish(stream: Stream) -> None:
     nor one that read only part of its scope, nor a child of such a parent (named at INFO).
     """
     for each in _family(stream):
-        version = each._stream_version
+        version = sdk.version_of(each)
         if version is None or not each.selected or each.skipped or each.hold_bookmark:
             continue
         if not (_whole(each) or each.reread_complete):
@@ -232,10 +233,10 @@ def finish(stream: Stream) -> None:
         if partial:
             each.logger.info("Stream '%s': no ACTIVATE_VERSION this run: %s", each.name, partial)
             continue
-        each._write_activate_version_message(version)
+        sdk.activate_version(each, version)
         baseline = each.stream_state.get(STATE_KEY)
         if isinstance(baseline, dict) and baseline.pop("missing", None):
-            each._tap.state_writer.write_state(each.tap_state)
+            sdk.write_state(each)
 
 
 def _partial(stream: MocoStream) -> str | None:
@@ -244,7 +245,7 @@ def _partial(stream: MocoStream) -> str | None:
 
     if stream.not_whole:
         return stream.not_whole
-    parent = stream._tap.streams.get(stream.spec.parent) if stream.spec.parent else None
+    parent = sdk.tap_of(stream).streams.get(stream.spec.parent) if stream.spec.parent else None
     if not isinstance(parent, MocoStream):
         return None
     if parent.skipped or parent.hold_bookmark:
@@ -393,7 +394,7 @@ class Watch:
         self.first = count
         if count is not None:
             count.keep(self.state)
-            self.stream._tap.state_writer.write_state(self.stream.tap_state)
+            sdk.write_state(self.stream)
 
     def counting(
         self,

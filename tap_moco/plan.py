@@ -23,7 +23,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tap_moco import deletes
+from tap_moco import deletes, sdk
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import PageToken
 from tap_moco.kinds.windowed import Windowed
@@ -293,7 +293,7 @@ def make_plan(
         if not (stream.selected or stream.has_selected_descendents):
             continue
         if stream.replication_key and not stream.spec.parent:
-            stream._write_starting_replication_value(None)  # as a sync does
+            sdk.start_replication_value(stream, None)  # as a sync does
         try:
             line = count_stream(counter, stream)
         except MocoPermissionError:
@@ -376,7 +376,7 @@ def plan_for_tap(tap: Any, fmt: str | None) -> str:
     `_set_compatible_replication_methods` is what the sync does first: a parent whose child
     does not follow its bookmark is read whole, and the plan must count it so.
     """
-    tap._set_compatible_replication_methods()
+    sdk.compatible_replication_methods(tap)
     label = "next run" if tap.state else "first sync"
     plan = make_plan(tap.streams, tap.settings.rate_limits, first_label=label)
     return render(plan, fmt)

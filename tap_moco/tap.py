@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from singer_sdk.plugin_base import PluginBase
 
-from tap_moco import custom_fields, deletes
+from tap_moco import custom_fields, deletes, sdk
 from tap_moco.errors import (
     MocoAuthError,
     MocoConnectionError,
@@ -150,7 +149,7 @@ class TapMoco(Tap):
             selection = entry.metadata.resolve_selection()
             schema = entry.schema.to_dict()
             if entry.metadata.root.selected is not False:
-                schema = get_selected_schema(name, schema, selection)
+                schema = sdk.selected_schema(name, schema, selection)
             self.mapper.register_raw_stream_schema(name, schema, entry.key_properties)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -168,8 +167,7 @@ class TapMoco(Tap):
 
     def _sync_streams(self) -> None:
         self._refuse_unknown_streams()
-        self._reset_state_progress_markers()
-        self._set_compatible_replication_methods()
+        sdk.prepare_run(self)
         if self.state:
             self.state_writer.write_state(self.state)
         failures: list[str] = []

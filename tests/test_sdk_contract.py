@@ -60,9 +60,10 @@ CALLED: dict[tuple[type, str], list[str] | None] = {
     (RESTStream, "parse_response"): ["self", "response"],
     (RESTStream, "get_url_params"): ["self", "context", "next_page_token"],
 }
-ATTRIBUTES = ("_tap", "_stream_version")
+ATTRIBUTES = ("_tap", "_stream_version", "_input_schema", "_stream_maps")
 """Private instance attributes of a stream: its tap (the shared state writer and the
-registry) and the version the SDK stamps on RECORD messages (no public setter)."""
+registry), the version the SDK stamps on RECORD messages (no public setter), and the schema
+and stream maps a custom field retyped since discovery replaces."""
 PRIVATE_MODULES = ("singer_sdk.helpers._catalog",)
 
 
@@ -125,3 +126,21 @@ def test_the_contract_lists_nothing_the_tap_no_longer_uses() -> None:
     source = "\n".join(path.read_text() for path in (ROOT / "tap_moco").rglob("*.py"))
     unused = [name for _, name in CALLED if not re.search(rf"\b{name}\b", source)]
     assert unused == [], f"listed but unused (drop them): {unused}"
+
+
+def test_private_sdk_members_are_reached_from_tap_moco_sdk_alone() -> None:
+    """`tap_moco/sdk.py` is the one module that reads, sets or calls them; elsewhere only
+    overrides of private methods remain, in the class they belong to."""
+    source = "\n".join(path.read_text() for path in (ROOT / "tap_moco").rglob("*.py"))
+    overridden = set(re.findall(r"def (_[a-z][a-z0-9_]*)\(", source))  # the tap's own now
+    listed = {name for _, name in CALLED if name.startswith("_")} | set(ATTRIBUTES)
+    listed -= overridden
+    pattern = re.compile(r"\.(" + "|".join(sorted(listed)) + r")\b")
+    offenders = []
+    for path in (ROOT / "tap_moco").rglob("*.py"):
+        if path.name == "sdk.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line) and "super()." not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == [], "\n".join(offenders)

@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import SimpleAuthenticator
-from singer_sdk.helpers._catalog import get_selected_schema
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
-from tap_moco import custom_fields, schemas
+from tap_moco import custom_fields, schemas, sdk
 from tap_moco.conform import RecordConformer, format_timestamp, parse_timestamp
 from tap_moco.errors import (
     MocoNotFoundError,
@@ -245,10 +244,7 @@ class MocoStream(RESTStream[PageToken]):
         self._conformer = None
         if drift.changed:
             wide = custom_fields.widen(schema, drift)
-            self._input_schema = wide
-            selected = get_selected_schema(self.name, wide, self.mask)
-            self._tap.mapper.register_raw_stream_schema(self.name, selected, self.primary_keys)
-            self._stream_maps = None
+            sdk.replace_schema(self, wide)
 
     def apply_catalog(self, catalog: Catalog) -> None:
         """The SDK's catalog handling; the conformer is rebuilt from the catalog's schema."""
@@ -268,7 +264,7 @@ class MocoStream(RESTStream[PageToken]):
             if ahead is not None:
                 response: requests.Response = ahead.result()
             else:
-                response = self.request_decorator(self._request)(prepared, context)
+                response = sdk.send(self, prepared, context)
         finally:
             with self._count_lock:
                 self.requests += 1  # a refused request was asked too (the run summary counts it)
@@ -292,7 +288,7 @@ class MocoStream(RESTStream[PageToken]):
         filter that changed in between costs a request, never a wrong answer.
         """
         prepared = self.prepare_request(None, token)
-        send = self.request_decorator(self._request)
+        send = sdk.sender(self)
         self._ahead[prepared.url or ""] = pool.submit(send, prepared, None)
 
     # -- records -------------------------------------------------------------------
@@ -372,7 +368,7 @@ class MocoStream(RESTStream[PageToken]):
         if self._everything_selected is None:
             self._everything_selected = all(self.mask.values())
         if not self._everything_selected:
-            yield from super()._generate_record_messages(record)
+            yield from sdk.record_messages(self, record)
             return
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
@@ -380,7 +376,7 @@ class MocoStream(RESTStream[PageToken]):
                 yield RecordMessage(
                     stream=stream_map.stream_alias,
                     record=mapped,
-                    version=self._stream_version,
+                    version=sdk.version_of(self),
                     time_extracted=dt.datetime.now(dt.timezone.utc),
                 )
 
@@ -389,7 +385,7 @@ class MocoStream(RESTStream[PageToken]):
         if not self._schema_written:
             self._schema_written = True
             self.check_custom_fields()
-            super()._write_schema_message()
+            sdk.write_schema(self)
 
     # -- bookmarks -------------------------------------------------------------------
 
@@ -423,7 +419,7 @@ class MocoStream(RESTStream[PageToken]):
         for each in [self, *self.descendent_streams]:
             if isinstance(each, MocoStream):
                 each.hold_bookmark = True
-        parent = self._tap.streams.get(self.spec.parent or "")
+        parent = sdk.tap_of(self).streams.get(self.spec.parent or "")
         if self.spec.follows_parent and isinstance(parent, MocoStream):
             parent.hold()
 
@@ -486,7 +482,7 @@ class MocoStream(RESTStream[PageToken]):
         The SDK finalizes a top-level stream here at the end of its sync.
         """
         self._keep_bookmark(state if state is not None else self.stream_state)
-        super()._finalize_state(state)
+        sdk.finalize_state(self, state)
 
     def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
         """The tap's end-of-stream finalization, with the hold applied first.

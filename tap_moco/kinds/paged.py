@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tap_moco import deletes
+from tap_moco import deletes, sdk
 from tap_moco.errors import MocoRequestError, MocoStateError
 from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
 from tap_moco.pagination import MocoLinkPaginator, page_of
@@ -105,7 +105,7 @@ class PagedListStream(MocoStream):
                 }
                 if watch is not None:
                     state[RESUME_KEY]["created"] = watch.created
-                self._tap.state_writer.write_state(self.tap_state)
+                sdk.write_state(self)
 
         records: Callable[[requests.Response], list[dict[str, Any]]] = self.page_records
         if watch is not None:
@@ -124,7 +124,7 @@ class PagedListStream(MocoStream):
         if state is not None and (checkpointed or vanished):
             # The read is over: a kill during a re-read must not leave its checkpoint (the
             # next run would "resume" a finished read and not judge it) nor the old baseline.
-            self._tap.state_writer.write_state(self.tap_state)
+            sdk.write_state(self)
         if watch is not None and vanished and watch.may_reread():
             yield from self._reread(context)
 
@@ -202,7 +202,7 @@ class PagedListStream(MocoStream):
     def _reread(self, context: Context | None) -> Iterator[dict[str, Any]]:
         """The whole list again with a new version; ACTIVATE_VERSION once it settled."""
         self.logger.info("Stream '%s': re-reading it whole to propagate deletes", self.name)
-        self._stream_version = deletes.next_version(self)
+        sdk.set_version(self, deletes.next_version(self))
         self.mode = WHOLE
         try:
             paged = self._paged(context, {}, self.page_records)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from tap_moco import sdk
 from tap_moco.kinds.base import MocoStream
 from tap_moco.prefetch import ordered_prefetch
 from tap_moco.spec import WINDOW_END, WINDOW_START, Replication
@@ -51,7 +52,7 @@ class Windowed(MocoStream):
                 record[WINDOW_END] = window.end.isoformat()
                 yield record
             if self.is_sorted:
-                self._tap.state_writer.write_state(self.tap_state)
+                sdk.write_state(self)
 
     def windows(self, context: Context | None) -> list[DateWindow]:
         """This run's windows: from the bookmark (less the look-back) or the start on.
