@@ -1,4 +1,4 @@
-"""What delete detection costs (`tap_moco.deletes`): a figure of `make bench`.
+"""What delete detection costs (`tap_moco.state.deletes`): a figure of `make bench`.
 
 Two measurements against the sandbox, counted from its request log:
 - an incremental run of every default list with nothing deleted, with detection on and off
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from bench.harness import KEY, default_top_level_lists, run_measured, tap_command, tap_config
 from sandbox import Sandbox, SandboxConfig
 from sandbox.runner import catalog_selecting
-from tap_moco.deletes import MARGIN
 from tap_moco.settings import MAX_PER_PAGE, PLAN_LIMITS
+from tap_moco.state.deletes import MARGIN
 
 if TYPE_CHECKING:
     from bench.figures import Scale

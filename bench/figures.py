@@ -21,8 +21,8 @@ from bench.harness import (
 from bench.peer import MOCO_PY_VERSION, export_activities
 from sandbox import Sandbox, SandboxConfig
 from sandbox.runner import catalog_selecting
+from tap_moco.client.throttle import RateLimiter, Windows
 from tap_moco.settings import PLAN_LIMITS
-from tap_moco.throttle import RateLimiter, Windows
 
 SINGLE_STREAM_GOAL = 1.05
 WHOLE_ACCOUNT_GOAL = 1.15

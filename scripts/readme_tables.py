@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sandbox.runner import tap_output  # noqa: E402
-from tap_moco.plan import cost_rule, describe, duration  # noqa: E402
+from tap_moco.cli.plan import cost_rule, describe, duration  # noqa: E402
+from tap_moco.client.throttle import RateLimiter  # noqa: E402
 from tap_moco.settings import MAX_PER_PAGE, PLAN_LIMITS  # noqa: E402
 from tap_moco.spec import Shape, StreamSpec  # noqa: E402
 from tap_moco.streams import STREAM_SPECS  # noqa: E402
-from tap_moco.throttle import RateLimiter  # noqa: E402
 
 TABLES = {
     "streams": ROOT / "docs" / "streams.md",
@@ -42,7 +42,7 @@ def _replication(spec: StreamSpec) -> str:
 def streams_table() -> str:
     """One row per stream: how it is read, keyed, replicated and what it costs.
 
-    The cost columns are `tap_moco.plan`'s rules in words, the ones `tap-moco --plan` counts.
+    The cost columns are `tap_moco.cli.plan`'s rules in words, the ones `tap-moco --plan` counts.
     """
     rows = [
         "| stream | endpoint | replication | primary key | parent | cost of a first sync | "

@@ -65,7 +65,7 @@ class MocoRetriesExhaustedError(MocoError):
 
 
 class MocoRateLimitedError(MocoError):
-    """429s asked for a longer wait than the tap gives them (see `tap_moco.transport`)."""
+    """429s asked for a longer wait than the tap gives them (see `tap_moco.client.transport`)."""
 
 
 class MocoPaginationError(MocoError):

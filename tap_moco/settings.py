@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tap_moco import __version__
-from tap_moco.conform import parse_timestamp
+from tap_moco.records.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tap_moco.throttle import Windows
+    from tap_moco.client.throttle import Windows
 
 MOCO_HOST_SUFFIX = ".mocoapp.com"
 

@@ -179,7 +179,7 @@ def per_parent(name: str, path: str, *, parent: str, parent_key: str, **facts: A
     Off by default, because it costs a request per parent; a 404 means the parent vanished
     (or, for single objects, that there is nothing), not that the run must fail. A child that
     visits every parent reads everything each run, so it keeps no bookmark and its deletes
-    propagate (`tap_moco.deletes`); in date windows it follows `window_replication`.
+    propagate (`tap_moco.state.deletes`); in date windows it follows `window_replication`.
     """
     window = facts.get("window")
     whole = window_replication(window) if window is not None else Replication.FULL_TABLE

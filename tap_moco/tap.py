@@ -3,7 +3,7 @@
 Owns what concerns the whole run: building one stream per declaration with the settings and
 the transport handed over explicitly, reading streams one after another so that a stream
 that fails is reported and its bookmark kept while the others still finish (a stream read
-whole sends ACTIVATE_VERSION only once it finished: `tap_moco.deletes`), SIGTERM/SIGINT
+whole sends ACTIVATE_VERSION only once it finished: `tap_moco.state.deletes`), SIGTERM/SIGINT
 ending the process at once with a final STATE and a non-zero exit, and every explained
 failure printed as one line (exit 1).
 """
@@ -25,7 +25,18 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, TapCapabilities
 from singer_sdk.plugin_base import PluginBase
 
-from tap_moco import custom_fields, deletes, sdk
+from tap_moco import sdk
+from tap_moco.cli.plan import plan_for_tap
+from tap_moco.cli.run_log import (
+    end_line,
+    quiet_sdk_logs,
+    start_line,
+    summary_table,
+    without_sdk_chatter,
+)
+from tap_moco.cli.stdout import MessageWriter
+from tap_moco.client.throttle import shared_limiter
+from tap_moco.client.transport import MocoTransport, decoded
 from tap_moco.errors import (
     MocoAuthError,
     MocoConnectionError,
@@ -35,19 +46,10 @@ from tap_moco.errors import (
     MocoStreamIncompleteError,
 )
 from tap_moco.kinds import MocoStream, build_stream_classes
-from tap_moco.output import MessageWriter
-from tap_moco.plan import plan_for_tap
+from tap_moco.records import custom_fields
 from tap_moco.settings import CONFIG_SCHEMA, Settings, SettingsError, resolve_settings
+from tap_moco.state import deletes
 from tap_moco.streams import STREAM_SPECS
-from tap_moco.summary import (
-    end_line,
-    quiet_sdk_logs,
-    start_line,
-    summary_table,
-    without_sdk_chatter,
-)
-from tap_moco.throttle import shared_limiter
-from tap_moco.transport import MocoTransport, decoded
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -310,7 +312,7 @@ class TapMoco(Tap):
 
     @classmethod
     def print_plan(cls, **kwargs: Any) -> None:
-        """`--plan`: the cost plan on stdout (see `tap_moco.plan`), no sync."""
+        """`--plan`: the cost plan on stdout (see `tap_moco.cli.plan`), no sync."""
         config, state, catalog = kwargs.get("config"), kwargs.get("state"), kwargs.get("catalog")
         tap = cls(
             config=config.config if config else None,

@@ -2,7 +2,7 @@
 
 Children that visit every parent (`project_tasks`) read each parent's list whole, year
 windows read every year, and the taggings fan-out reads every resource: each carries a
-version and sends ACTIVATE_VERSION after a complete, settled read (`tap_moco.deletes`), so a
+version and sends ACTIVATE_VERSION after a complete, settled read (`tap_moco.state.deletes`), so a
 target (`sandbox.warehouse.Warehouse`, modelling target-postgres) drops what MOCO deleted.
 A read that failed or met a gap sends none, and no row is lost.
 """

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from tap_moco.conform import RecordConformer, normalize_timestamp
+from tap_moco.listing.date_windows import first_window_day, windows_between
+from tap_moco.records.conform import RecordConformer
+from tap_moco.records.timestamps import normalize_timestamp
 from tap_moco.spec import Window
-from tap_moco.windows import first_window_day, windows_between
 
 SCHEMA = {
     "type": "object",

@@ -16,8 +16,8 @@ import pytest
 
 from sandbox.generate.custom_fields import ODD_NAME, TABLES
 from sandbox.runner import base_config, run_tap, tap_command
-from tap_moco import custom_fields as cf
-from tap_moco.conform import RecordConformer
+from tap_moco.records import custom_fields as cf
+from tap_moco.records.conform import RecordConformer
 from tap_moco.streams import STREAM_SPECS
 
 LOGGER = logging.getLogger("test-custom-fields")

@@ -1,6 +1,6 @@
 """The first delete baseline is counted before anything the warehouse holds was read.
 
-Delete detection compares MOCO's count with the baseline of the last run (`tap_moco.deletes`);
+Delete detection compares MOCO's count with the baseline of the last run (`tap_moco.state.deletes`);
 a record deleted after it was loaded is found only if the baseline still counted it. A first
 read has no baseline yet: it takes its page 1's `X-Total`. Two ways the soak (seed 2) lost
 deletes for good, each a real tap against the sandbox here:

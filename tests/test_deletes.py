@@ -1,4 +1,4 @@
-"""Deletes reach the warehouse in the next ordinary run (`tap_moco.deletes`).
+"""Deletes reach the warehouse in the next ordinary run (`tap_moco.state.deletes`).
 
 Against the sandbox over real sockets: records deleted, created and updated between two
 ordinary runs (state passed on, no reconciling setting) end up in PostgreSQL through
@@ -22,8 +22,8 @@ import pytest
 
 from sandbox.hostile import PageFault
 from sandbox.runner import TapRun, base_config, run_tap
-from tap_moco.conform import normalize_timestamp
-from tap_moco.deletes import Baseline, Tally
+from tap_moco.records.timestamps import normalize_timestamp
+from tap_moco.state.deletes import Baseline, Tally
 from tests.pg import postgres_cluster, psql, target_config
 from tests.test_targets import Output, replay
 
@@ -49,7 +49,7 @@ RATE_WINDOWS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 MOCO's (5 per second, enforced by the sandbox) and honoured by the tap."""
 QUIET = 2.1
 """Seconds between changes and the next run: a record created within a second of a pass
-looks created while paging (`tap_moco.paging`), and the pass is read again."""
+looks created while paging (`tap_moco.listing.pages`), and the pass is read again."""
 
 
 def config_for(sandbox: Sandbox, **overrides: Any) -> dict[str, Any]:

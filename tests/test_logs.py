@@ -7,9 +7,9 @@ import logging
 import re
 
 from sandbox.runner import base_config, run_tap
-from tap_moco import progress
-from tap_moco.progress import PageProgress
-from tap_moco.throttle import RateLimiter
+from tap_moco.client.throttle import RateLimiter
+from tap_moco.listing import progress
+from tap_moco.listing.progress import PageProgress
 
 
 def _lines(stderr: str, pattern: str) -> list[str]:

@@ -17,12 +17,12 @@ import requests
 from sandbox.bad_server import BadServer, CannedAnswer
 from sandbox.hostile import set_updated_at
 from sandbox.runner import base_config, run_tap
+from tap_moco.client.throttle import RateLimiter
+from tap_moco.client.transport import MocoTransport
 from tap_moco.errors import MocoPaginationError, RetriableError
-from tap_moco.pagination import next_page
+from tap_moco.listing.link_header import next_page
 from tap_moco.settings import resolve_settings
 from tap_moco.tap import TapMoco
-from tap_moco.throttle import RateLimiter
-from tap_moco.transport import MocoTransport
 from tests.fakes import FakeClock
 from tests.test_nothing_lost import (
     PATH,

@@ -1,4 +1,4 @@
-"""output.py's bounds, pinned in process: how much waits in memory, how many writes a batch takes.
+"""cli/stdout.py, pinned in process: how much waits in memory, how many writes a batch takes.
 
 The module's promise: records wait in the writer's own buffer until the next other message or
 until 64 KiB (`FLUSH_BYTES`) are pending, and a batch goes out whole in as few writes as
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.singerlib import RecordMessage, StateMessage
 
-from tap_moco.output import MessageWriter
+from tap_moco.cli.stdout import MessageWriter
 
 if TYPE_CHECKING:
     import pytest

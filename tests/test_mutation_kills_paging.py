@@ -1,4 +1,4 @@
-"""paging.py's reads against a list served in process: a missing X-Per-Page, a resume after
+"""listing/pages.py's reads against a list served in process: a missing X-Per-Page, a resume after
 records shifted back a page (cosmic-ray's sample found both only end to end, or not at all)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from tap_moco.paging import Anchor, PagedRead
-from tap_moco.throttle import RateLimiter
+from tap_moco.client.throttle import RateLimiter
+from tap_moco.listing.pages import Anchor, PagedRead
 
 URL = "https://example.mocoapp.com/api/v1/projects"
 

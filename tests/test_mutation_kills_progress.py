@@ -1,4 +1,4 @@
-"""progress.py's time cadence, pinned in process: a short list (no quarter milestones) that
+"""listing/progress.py's time cadence, pinned in process: a short list (no quarter milestones) that
 moves slowly still logs where it stands every 30 seconds, and only then (not at its end)."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from tap_moco import progress
-from tap_moco.progress import PROGRESS_LOG_SECONDS, PageProgress
-from tap_moco.throttle import RateLimiter
+from tap_moco.client.throttle import RateLimiter
+from tap_moco.listing import progress
+from tap_moco.listing.progress import PROGRESS_LOG_SECONDS, PageProgress
 
 if TYPE_CHECKING:
     import pytest

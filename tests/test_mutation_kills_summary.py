@@ -1,4 +1,4 @@
-"""summary.py, pinned in process: the run table (names and statuses left-aligned, numbers
+"""cli/run_log.py, pinned in process: the run table (names and statuses left-aligned, numbers
 right-aligned in their columns) and the log policy (which METRIC points pass at INFO, and the
 metrics level from TAP_MOCO_METRICS_LOG_LEVEL only when it is set)."""
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from singer_sdk.metrics import Metric, Point
 
-from tap_moco.summary import METRICS_LEVEL_VARIABLE, quiet_sdk_logs, summary_table
+from tap_moco.cli.run_log import METRICS_LEVEL_VARIABLE, quiet_sdk_logs, summary_table
 
 if TYPE_CHECKING:
     import pytest

@@ -1,4 +1,4 @@
-"""throttle.py's limiter on a fake clock, pinned in process: a limiter with room never waits,
+"""client/throttle.py's limiter on a fake clock, pinned in process: a limiter with room never waits,
 and a 429's pause shorter than a window's wait neither shortens that wait nor closes the
 limiter (cosmic-ray's sample found the first only as a hang, the second not at all)."""
 
@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from tap_moco.throttle import RateLimiter
+from tap_moco.client.throttle import RateLimiter
 from tests.fakes import FakeClock
 
 

@@ -1,4 +1,4 @@
-"""transport.py's round-trip estimate, pinned in process: fetching ahead is sized from a
+"""client/transport.py's round-trip estimate, pinned in process: fetching ahead is sized from a
 smoothed round trip (70% the estimate so far, 30% the newest answer), at L x R pages in flight."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from sandbox.runner import base_config
+from tap_moco.client.throttle import RateLimiter
+from tap_moco.client.transport import MocoTransport
 from tap_moco.settings import resolve_settings
-from tap_moco.throttle import RateLimiter
-from tap_moco.transport import MocoTransport
 
 OFFLINE = "http://127.0.0.1:9/api/v1"
 

@@ -164,8 +164,8 @@ def test_report_windows_of_a_daily_run_reach_the_end_of_next_year(sandbox, first
 
 def test_in_january_windows_reach_the_end_of_the_year_after():
     """With a clock in January: windows reach the end of the following year."""
+    from tap_moco.listing.date_windows import planning_horizon, windows_between
     from tap_moco.spec import Window as Kind
-    from tap_moco.windows import planning_horizon, windows_between
 
     january = dt.date(2027, 1, 5)
     assert planning_horizon(january) == dt.date(2028, 12, 31)

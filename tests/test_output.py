@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.singerlib import RecordMessage, StateMessage
 
-from tap_moco import output
-from tap_moco.output import MessageWriter
+from tap_moco.cli import stdout as output
+from tap_moco.cli.stdout import MessageWriter
 from tap_moco.tap import TapMoco
 
 if TYPE_CHECKING:

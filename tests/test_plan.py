@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.runner import ROOT, base_config, catalog_selecting, run_tap, tap_command
-from tap_moco.plan import cost_rule, describe, recent_windows
+from tap_moco.cli.plan import cost_rule, describe, recent_windows
+from tap_moco.listing.date_windows import windows_between
 from tap_moco.spec import Window
 from tap_moco.streams import SPECS_BY_NAME
-from tap_moco.windows import windows_between
 
 START = "2024-01-01T00:00:00Z"
 STREAMS = {"activities", "invoices", "invoice_items", "report_utilization", "fixed_costs"}
@@ -152,9 +152,9 @@ def test_the_plan_prints_a_table_by_default(sandbox_factory) -> None:
 def test_a_report_is_sampled_in_the_last_month_that_ended_not_a_planned_one():
     import datetime as dt
 
-    from tap_moco.plan import _sample_window
+    from tap_moco.cli.plan import _sample_window
+    from tap_moco.listing.date_windows import windows_between
     from tap_moco.spec import Window
-    from tap_moco.windows import windows_between
 
     today = dt.datetime.now(dt.timezone.utc).date()
     windows = windows_between(

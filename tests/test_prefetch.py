@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tap_moco.prefetch import ordered_prefetch
+from tap_moco.listing.prefetch import ordered_prefetch
 
 
 def test_results_leave_in_item_order_whatever_finishes_first():

@@ -17,10 +17,10 @@ import pytest
 
 from sandbox.hostile import PageFault, max_in_flight
 from sandbox.runner import base_config, run_tap
+from tap_moco.client.throttle import LimiterClosedError, RateLimiter
+from tap_moco.client.transport import MocoTransport
 from tap_moco.errors import MocoRateLimitedError, RetriableError
 from tap_moco.settings import resolve_settings
-from tap_moco.throttle import LimiterClosedError, RateLimiter
-from tap_moco.transport import MocoTransport
 from tests.fakes import FakeClock
 
 STREAM = "activities"

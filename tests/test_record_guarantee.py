@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tap_moco.conform import ConformError, RecordConformer
+from tap_moco.records.conform import ConformError, RecordConformer
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "tap_moco" / "schemas"
 SCHEMAS = {path.stem: json.loads(path.read_text()) for path in sorted(SCHEMA_DIR.glob("*.json"))}

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tap_moco.client.throttle import RateLimiter, shared_limiter
 from tap_moco.settings import PLAN_LIMITS
-from tap_moco.throttle import RateLimiter, shared_limiter
 from tests.fakes import FakeClock
 
 if TYPE_CHECKING:

@@ -26,8 +26,9 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
-from tap_moco import custom_fields, schemas, sdk
-from tap_moco.conform import RecordConformer, format_timestamp, parse_timestamp
+from tap_moco import schemas, sdk
+from tap_moco.cli.run_log import without_sdk_chatter
+from tap_moco.client.transport import decoded
 from tap_moco.errors import (
     MocoNotFoundError,
     MocoPermissionError,
@@ -35,9 +36,10 @@ from tap_moco.errors import (
     MocoStateError,
     RetriableError,
 )
+from tap_moco.records import custom_fields
+from tap_moco.records.conform import RecordConformer
+from tap_moco.records.timestamps import format_timestamp, parse_timestamp
 from tap_moco.spec import SYNCED_AT, WINDOW_START, StreamSpec
-from tap_moco.summary import without_sdk_chatter
-from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -48,8 +50,8 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
 
+    from tap_moco.client.transport import MocoTransport
     from tap_moco.settings import Settings
-    from tap_moco.transport import MocoTransport
 
 UPDATED_AFTER_OVERLAP = dt.timedelta(seconds=1)
 """MOCO's `updated_after` is exclusive at one-second resolution: step back one second so a
@@ -163,7 +165,7 @@ class MocoStream(RESTStream[PageToken]):
         return False
 
     def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """Retries with MOCO's policy (see `tap_moco.transport`)."""
+        """Retries with MOCO's policy (see `tap_moco.client.transport`)."""
         return self.transport.retrying(func, stream=self.name)
 
     def get_url_params(
@@ -404,7 +406,7 @@ class MocoStream(RESTStream[PageToken]):
     def emit_activate_version_messages(self) -> bool:
         """Never the SDK's ACTIVATE_VERSION, which it sends before any record.
 
-        A run killed mid-stream would leave the table empty. `tap_moco.deletes` versions
+        A run killed mid-stream would leave the table empty. `tap_moco.state.deletes` versions
         the reads that may carry one (reconciling runs, this setting, delete detection)
         and sends ACTIVATE_VERSION once the read completed and settled.
         """

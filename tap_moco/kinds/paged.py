@@ -2,14 +2,14 @@
 
 Owns the page checkpoint: after each page of a top-level list the stream's state records
 `resume = {updated_after, page, after, started}` (`after`: the key of the page's last
-record), so a killed run resumes right after that record (`paging.Anchor`: found on that
+record), so a killed run resumes right after that record (`pages.Anchor`: found on that
 page, or on the one before when deletes on pages already read shifted the list back, else
 the list is read from page 1), but only under the same filter (a changed `start_date` or
 bookmark starts again at page 1), and its bookmark is then capped at the interrupted run's
 start (`started`): edits made while the tap was down to pages already read come back in
 the next run.
 
-Also owns the reads delete detection asks for (`tap_moco.deletes`): the count (`per_page=1`)
+Also owns the reads delete detection asks for (`tap_moco.state.deletes`): the count (`per_page=1`)
 before an incremental read, and the whole re-read with a new version when records vanished
 (its records start no child streams: those follow changed parents). "Whole" is the stream's
 scope: everything since `start_date` (reference tables: everything), the filter of a first
@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tap_moco import deletes, sdk
+from tap_moco import sdk
+from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoRequestError, MocoStateError
 from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
-from tap_moco.pagination import MocoLinkPaginator, page_of
-from tap_moco.paging import Anchor, PagedRead
-from tap_moco.transport import decoded
+from tap_moco.listing.link_header import MocoLinkPaginator, page_of
+from tap_moco.listing.pages import Anchor, PagedRead
+from tap_moco.state import deletes
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -6,7 +6,7 @@ which is normal and not a fault (but a list child then sends no ACTIVATE_VERSION
 the list may have been there, and its rows stay until a run reads it). Children that change
 only with their parent (invoice items) follow the parent's bookmark; the others visit every
 parent (the SDK then reads the parent whole: `ignore_parent_replication_key`) and read each
-parent's list whole, so they carry a version (`tap_moco.deletes`).
+parent's list whole, so they carry a version (`tap_moco.state.deletes`).
 """
 
 from __future__ import annotations

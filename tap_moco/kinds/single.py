@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tap_moco.client.transport import decoded
 from tap_moco.kinds.base import MocoStream, PageToken
-from tap_moco.transport import decoded
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

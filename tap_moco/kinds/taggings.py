@@ -3,7 +3,7 @@
 MOCO has no list of taggings: the tap lists each taggable resource, then asks
 `/taggings/{entity}/{id}` per record. A resource the key may not list is skipped with one
 warning; a record gone between the two requests (404) has no taggings. A fan-out that read
-every resource, each list settled, is whole and carries a version (`tap_moco.deletes`);
+every resource, each list settled, is whole and carries a version (`tap_moco.state.deletes`);
 one that skipped a resource or met a list still moving is not (`not_whole`).
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import MocoStream
-from tap_moco.paging import PagedRead
-from tap_moco.transport import decoded
+from tap_moco.listing.pages import PagedRead
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

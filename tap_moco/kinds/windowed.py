@@ -18,9 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from tap_moco import sdk
 from tap_moco.kinds.base import MocoStream
-from tap_moco.prefetch import ordered_prefetch
+from tap_moco.listing.date_windows import (
+    DateWindow,
+    first_window_day,
+    planning_horizon,
+    windows_between,
+)
+from tap_moco.listing.prefetch import ordered_prefetch
 from tap_moco.spec import WINDOW_END, WINDOW_START, Replication
-from tap_moco.windows import DateWindow, first_window_day, planning_horizon, windows_between
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

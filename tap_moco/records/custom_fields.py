@@ -30,15 +30,15 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tap_moco.conform import _is_date
+from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoError
-from tap_moco.transport import decoded
+from tap_moco.records.timestamps import is_date
 
 if TYPE_CHECKING:
     import logging
     from collections.abc import Callable, Iterable, Mapping
 
-    from tap_moco.transport import MocoTransport
+    from tap_moco.client.transport import MocoTransport
 
 DEFINITIONS_PATH = "/account/custom_properties"
 PROPERTY = "custom_properties"
@@ -280,7 +280,7 @@ def _boolean(value: Any) -> Any:
 
 
 def _date(value: Any) -> Any:
-    return value if isinstance(value, str) and _is_date(value.strip()) else _FAILED
+    return value if isinstance(value, str) and is_date(value.strip()) else _FAILED
 
 
 def _choices(value: Any) -> Any:

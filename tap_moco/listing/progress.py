@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import logging
 
-    from tap_moco.throttle import RateLimiter
+    from tap_moco.client.throttle import RateLimiter
 
 PROGRESS_LOG_SECONDS = 30.0
 MILESTONE_MIN_PAGES = 20

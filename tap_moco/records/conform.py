@@ -44,12 +44,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from tap_moco.records.timestamps import (
+    CANONICAL_LENGTH,
+    format_timestamp,
+    is_date,
+    parse_timestamp,
+)
+
 if TYPE_CHECKING:
     import logging
 
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_CANONICAL_LENGTH = len("2024-01-01T00:00:00Z")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Already canonical, and valid on any calendar (days up to 28): accepted without parsing.
 _DAY = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
 _CANONICAL = {
@@ -67,50 +71,6 @@ Coerce = Callable[[Any, str], Any]
 
 class ConformError(ValueError):
     """A non-nullable (key) value that no coercion can make valid."""
-
-
-def normalize_timestamp(value: Any) -> Any:
-    """An ISO 8601 timestamp as UTC `YYYY-MM-DDTHH:MM:SSZ`; other values unchanged."""
-    if not isinstance(value, str):
-        return value
-    if len(value) == _CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T":
-        return value
-    parsed = parse_timestamp(value)
-    return value if parsed is None else format_timestamp(parsed)
-
-
-def format_timestamp(value: dt.datetime) -> str:
-    """A datetime in the canonical UTC form used for bookmarks and filters."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).strftime(UTC_FORMAT)
-
-
-def parse_timestamp(value: Any) -> dt.datetime | None:
-    """An aware datetime from ISO 8601 text (naive = UTC), or None for anything else.
-
-    The one parser of the tap's timestamps: records, bookmarks, baselines and `start_date`.
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if len(text) < len("2024-01-01"):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def _is_date(text: str) -> bool:
-    if not _DATE.fullmatch(text):
-        return False
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --- scalar coercions ---------------------------------------------------------------------
@@ -164,7 +124,7 @@ def _to_boolean(value: Any) -> Any:
 
 def _to_datetime(value: Any) -> Any:
     if isinstance(value, str):
-        if len(value) == _CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T":
+        if len(value) == CANONICAL_LENGTH and value[-1] == "Z" and value[10] == "T":
             if parse_timestamp(value) is not None:
                 return value
             return _FAILED
@@ -176,7 +136,7 @@ def _to_datetime(value: Any) -> Any:
 def _to_date(value: Any, truncated: Callable[[], None] | None = None) -> Any:
     """A date; a timestamp gives its calendar day as written (`truncated()` if it had a time)."""
     if isinstance(value, str):
-        if _is_date(value):
+        if is_date(value):
             return value
         parsed = parse_timestamp(value)
         if parsed is not None:
@@ -219,7 +179,7 @@ class RecordConformer:
         """Compile the schema into per-object field tables once.
 
         `custom` conforms `custom_properties` by its fields' MOCO kinds first
-        (`tap_moco.custom_fields.CustomValues`): `"0"`/`"1"` are booleans there, `""` null.
+        (`tap_moco.records.custom_fields.CustomValues`): `"0"`/`"1"` are booleans there, `""` null.
         """
         self.stream = stream
         self._custom = custom

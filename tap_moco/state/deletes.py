@@ -62,8 +62,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_moco import sdk
-from tap_moco.conform import format_timestamp, normalize_timestamp, parse_timestamp
-from tap_moco.paging import header_int
+from tap_moco.listing.pages import header_int
+from tap_moco.records.timestamps import format_timestamp, normalize_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable

@@ -12,7 +12,7 @@ list in the first parent. Time is the rate limiter's lower bound for that many r
 A daily run is a run the day after with nothing changed: one request per incremental list,
 the look-back windows of month reports, and whole full-table streams (year windows, every
 year; children that do not follow their parent's bookmark, every parent's list); plus, on
-both, the count a list watched for deletes asks for (`tap_moco.deletes.watches`).
+both, the count a list watched for deletes asks for (`tap_moco.state.deletes.watches`).
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tap_moco import deletes, sdk
+from tap_moco import sdk
+from tap_moco.client.throttle import RateLimiter
+from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import PageToken
 from tap_moco.kinds.windowed import Windowed
-from tap_moco.paging import header_int
+from tap_moco.listing.pages import header_int
 from tap_moco.spec import Replication, Shape, StreamSpec, Window
-from tap_moco.throttle import RateLimiter
-from tap_moco.transport import decoded
+from tap_moco.state import deletes
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_moco.kinds.base import MocoStream
-    from tap_moco.windows import DateWindow
+    from tap_moco.listing.date_windows import DateWindow
 
 _WINDOW_UNITS = {Window.MONTH: "month", Window.YEAR: "year"}
 

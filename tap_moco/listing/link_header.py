@@ -81,7 +81,7 @@ class PageAudit:
     """What one pass over a list promised against what it delivered.
 
     A pass started at `start_page` (a resume) counts the pages before it as full: the
-    resumed read found its last record again on `start_page` (`paging.Anchor`), so the
+    resumed read found its last record again on `start_page` (`pages.Anchor`), so the
     interrupted run read every record before it, and this pass counts every record on the
     pages it fetched, those it did not deliver again included.
     `problem` names the first disagreement: a page short of `per_page` while `Link` promises

@@ -38,6 +38,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from tap_moco.client.throttle import LimiterClosedError
 from tap_moco.errors import (
     MocoAuthError,
     MocoConnectionError,
@@ -50,13 +51,12 @@ from tap_moco.errors import (
     quote_moco_message,
     redact,
 )
-from tap_moco.throttle import LimiterClosedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Mapping
 
+    from tap_moco.client.throttle import RateLimiter
     from tap_moco.settings import Settings
-    from tap_moco.throttle import RateLimiter
 
 LOGGER = logging.getLogger("tap-moco.http")
 MAX_BACKOFF_SECONDS = 60.0

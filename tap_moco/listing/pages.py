@@ -22,11 +22,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tap_moco.conform import format_timestamp, normalize_timestamp
 from tap_moco.errors import MocoPaginationError
-from tap_moco.pagination import MocoLinkPaginator, PageAudit, next_page
-from tap_moco.prefetch import ordered_prefetch
-from tap_moco.progress import PageProgress
+from tap_moco.listing.link_header import MocoLinkPaginator, PageAudit, next_page
+from tap_moco.listing.prefetch import ordered_prefetch
+from tap_moco.listing.progress import PageProgress
+from tap_moco.records.timestamps import format_timestamp, normalize_timestamp
 
 if TYPE_CHECKING:
     import logging
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     import requests
 
-    from tap_moco.throttle import RateLimiter
+    from tap_moco.client.throttle import RateLimiter
 
 MAX_PASSES = 3
 """Read a list at most this often while its pages disagree or its X-Total moves."""

@@ -1,0 +1,1 @@
+"""What a run leaves for the next one beyond bookmarks: delete detection's counts and versions."""
