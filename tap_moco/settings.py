@@ -26,10 +26,11 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 
 from tap_moco import __version__
 from tap_moco.records.timestamps import parse_timestamp
@@ -54,6 +55,7 @@ CONFIG_SCHEMA: dict[str, Any] = json.loads(
 )
 """Every setting: type, default, bounds, title and description (`settings.json`, data)."""
 
+_VALIDATOR = Draft7Validator(CONFIG_SCHEMA)
 MAX_PER_PAGE: int = CONFIG_SCHEMA["properties"]["per_page"]["maximum"]
 RATE_LIMITS_PATTERN: str = CONFIG_SCHEMA["properties"]["rate_limits"]["pattern"]
 
@@ -111,71 +113,50 @@ def _raw(config: Mapping[str, Any], name: str) -> Any:
     return _property(name).get("default") if value is None else value
 
 
-def _check_bounds(name: str, value: float) -> None:
-    """Apply the schema's `minimum`/`maximum`/`exclusiveMinimum` to `value`."""
+_FORMS = {"rate_limits": "comma-separated requests/seconds such as '15/15,120/120'"}
+_TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "string": "text",
+    "array": "a list of stream names",
+}
+
+
+def _schema_problem(config: Mapping[str, Any]) -> SettingsError | None:
+    """The first value `CONFIG_SCHEMA` refuses, as one line naming its setting.
+
+    The schema's own checks (type, bounds, choices, form) decide; this only words them.
+    """
+    errors = sorted(_VALIDATOR.iter_errors(dict(config)), key=lambda e: [str(p) for p in e.path])
+    if not errors:
+        return None
+    error = errors[0]
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in error.instance]
+        return SettingsError(missing[0], "required")
+    name = str(error.path[0])
+    value = error.instance
     prop = _property(name)
     low, high = prop.get("minimum"), prop.get("maximum")
-    if low is not None and high is not None and not low <= value <= high:
-        raise SettingsError(name, f"must be between {low} and {high}, got {value}")
-    if low is not None and value < low:
-        raise SettingsError(name, f"must be at least {low}, got {value}")
-    if high is not None and value > high:
-        raise SettingsError(name, f"must be at most {high}, got {value}")
-    above = prop.get("exclusiveMinimum")
-    if above is not None and not value > above:
-        raise SettingsError(name, f"must be greater than {above}, got {value}")
-
-
-def _optional_int(config: Mapping[str, Any], name: str) -> int | None:
-    value = _raw(config, name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SettingsError(name, f"expected a whole number, got {value!r}")
-    _check_bounds(name, value)
-    return value
-
-
-def _int(config: Mapping[str, Any], name: str) -> int:
-    value = _optional_int(config, name)
-    if value is None:  # only for a schema without a default: a programming error
-        raise SettingsError(name, "required")
-    return value
-
-
-def _optional_number(config: Mapping[str, Any], name: str) -> float | None:
-    value = _raw(config, name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise SettingsError(name, f"expected a number of seconds, got {value!r}")
-    _check_bounds(name, float(value))
-    return float(value)
-
-
-def _number(config: Mapping[str, Any], name: str) -> float:
-    value = _optional_number(config, name)
-    if value is None:
-        raise SettingsError(name, "required")
-    return value
-
-
-def _bool(config: Mapping[str, Any], name: str) -> bool:
-    declared = name in CONFIG_SCHEMA["properties"]
-    value = _raw(config, name) if declared else config.get(name)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise SettingsError(name, f"expected true or false, got {value!r}")
-    return value
-
-
-def _choice(config: Mapping[str, Any], name: str) -> str:
-    value = _raw(config, name)
-    options = _property(name)["enum"]
-    if value not in options:
-        raise SettingsError(name, f"expected one of {', '.join(options)}, got {value!r}")
-    return str(value)
+    if error.validator in {"minimum", "maximum"} and low is not None and high is not None:
+        problem = f"must be between {low} and {high}, got {value}"
+    elif error.validator == "minimum":
+        problem = f"must be at least {low}, got {value}"
+    elif error.validator == "maximum":
+        problem = f"must be at most {high}, got {value}"
+    elif error.validator == "exclusiveMinimum":
+        problem = f"must be greater than {error.validator_value}, got {value}"
+    elif error.validator == "enum":
+        problem = f"expected one of {', '.join(map(str, prop['enum']))}, got {value!r}"
+    elif error.validator == "pattern":
+        problem = f"expected {_FORMS.get(name, 'the form ' + prop['pattern'])}, got {value!r}"
+    else:  # "type", also of a list's items
+        wanted = [t for t in prop["type"] if t != "null"]
+        problem = (
+            f"expected {' or '.join(_TYPE_WORDS.get(t, t) for t in wanted)}, got {config[name]!r}"
+        )
+    return SettingsError(name, problem)
 
 
 def _is_loopback(host: str) -> bool:
@@ -246,7 +227,7 @@ def _user_agent(raw: Any) -> str:
 def parse_rate_limits(text: str) -> Windows:
     """`"15/15,120/120"` into `((15, 15.0), (120, 120.0))`; ValueError says what is wrong."""
     if not re.fullmatch(RATE_LIMITS_PATTERN.removeprefix("^").removesuffix("$"), text):
-        msg = f"expected comma-separated requests/seconds such as '15/15,120/120', got {text!r}"
+        msg = f"expected {_FORMS['rate_limits']}, got {text!r}"
         raise ValueError(msg)
     windows = []
     for item in text.split(","):
@@ -261,8 +242,8 @@ def parse_rate_limits(text: str) -> Windows:
 
 def _rate_limits(config: Mapping[str, Any], plan: str) -> Windows:
     """The windows from `rate_limits`, else the plan's, with the deprecated pair applied."""
-    requests = _optional_int(config, "rate_limit_requests")
-    seconds = _optional_number(config, "rate_limit_window_seconds")
+    requests = _raw(config, "rate_limit_requests")
+    seconds = _raw(config, "rate_limit_window_seconds")
     explicit = config.get("rate_limits")
     if explicit not in (None, ""):
         if requests is not None or seconds is not None:
@@ -271,8 +252,6 @@ def _rate_limits(config: Mapping[str, Any], plan: str) -> Windows:
                 "set either 'rate_limits' or the deprecated 'rate_limit_requests'/"
                 "'rate_limit_window_seconds', not both",
             )
-        if not isinstance(explicit, str):
-            raise SettingsError("rate_limits", "expected a string such as '15/15,120/120'")
         try:
             return parse_rate_limits(explicit)
         except ValueError as exc:
@@ -280,51 +259,55 @@ def _rate_limits(config: Mapping[str, Any], plan: str) -> Windows:
     burst, sustained = PLAN_LIMITS[plan]
     if requests is None and seconds is None:
         return (burst, sustained)
-    window = (requests or sustained[0], seconds or sustained[1])
+    window = (requests or sustained[0], float(seconds or sustained[1]))
     if window[1] <= burst[1]:
         return (window,)
     scaled = max(1, math.floor(window[0] * burst[1] / window[1]))
     return ((scaled, burst[1]), window)
 
 
-def _stream_names(raw: Any, name: str) -> tuple[str, ...]:
-    streams = raw or ()
-    if not isinstance(streams, (list, tuple)) or not all(isinstance(s, str) for s in streams):
-        raise SettingsError(name, "expected a list of stream names")
-    return tuple(streams)
+def _sdk_flag(config: Mapping[str, Any], name: str) -> bool:
+    """A boolean the SDK declares itself (its schema check comes after ours)."""
+    value = config.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise SettingsError(name, f"expected true or false, got {value!r}")
+    return bool(value)
 
 
 def resolve_settings(config: Mapping[str, Any]) -> Settings:
-    """Validate `config` and apply defaults; raise `SettingsError` on the first problem."""
+    """Validate `config` and apply defaults; raise `SettingsError` on the first problem.
+
+    Types, bounds and choices are `CONFIG_SCHEMA`'s; the rules here are those a schema
+    cannot state: one of `domain`/`api_url`, loopback-only `http://`, a key without
+    whitespace, a `start_date` not in the future, windows of at least one request.
+    """
+    problem = _schema_problem(config)
+    if problem is not None:
+        raise problem
     api_key = _api_key(config.get("api_key"))
     if config.get("api_url"):
         base_url = _base_url_from_api_url(config["api_url"])
     else:
         base_url = _base_url_from_domain(config.get("domain"))
-    plan = _choice(config, "moco_plan")
+    plan = _raw(config, "moco_plan")
     return Settings(
         api_key=api_key,
         base_url=base_url,
         start_date=_start_date(config.get("start_date")),
-        per_page=_int(config, "per_page"),
-        request_timeout=_number(config, "request_timeout"),
+        per_page=_raw(config, "per_page"),
+        request_timeout=float(_raw(config, "request_timeout")),
         moco_plan=plan,
         rate_limits=_rate_limits(config, plan),
-        max_tries=_int(config, "max_tries"),
-        retry_backoff_seconds=_number(config, "retry_backoff_seconds"),
-        max_parallel_requests=_int(config, "max_parallel_requests"),
-        report_lookback_days=_int(config, "report_lookback_days"),
-        strict_mode=_bool(config, "strict_mode"),
-        impersonate_user_id=_optional_int(config, "impersonate_user_id"),
+        max_tries=_raw(config, "max_tries"),
+        retry_backoff_seconds=float(_raw(config, "retry_backoff_seconds")),
+        max_parallel_requests=_raw(config, "max_parallel_requests"),
+        report_lookback_days=_raw(config, "report_lookback_days"),
+        strict_mode=_raw(config, "strict_mode"),
+        impersonate_user_id=_raw(config, "impersonate_user_id"),
         user_agent=_user_agent(config.get("user_agent")),
-        activate_version_streams=_stream_names(
-            config.get("activate_version_streams"), "activate_version_streams"
-        ),
-        # the SDK's own flag (not declared here): ACTIVATE_VERSION for every stream
-        emit_activate_version_messages=_bool(config, "emit_activate_version_messages"),
-        delete_detection=_bool(config, "delete_detection"),
-        delete_detection_exclude=_stream_names(
-            config.get("delete_detection_exclude"), "delete_detection_exclude"
-        ),
-        delete_detection_max_records=_int(config, "delete_detection_max_records"),
+        activate_version_streams=tuple(config.get("activate_version_streams") or ()),
+        emit_activate_version_messages=_sdk_flag(config, "emit_activate_version_messages"),
+        delete_detection=_raw(config, "delete_detection"),
+        delete_detection_exclude=tuple(config.get("delete_detection_exclude") or ()),
+        delete_detection_max_records=_raw(config, "delete_detection_max_records"),
     )
