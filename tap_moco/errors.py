@@ -7,6 +7,8 @@ that echoes our request headers cannot make the tap print the key).
 
 from __future__ import annotations
 
+from singer_sdk.exceptions import RetriableAPIError
+
 MAX_QUOTED = 200
 
 
@@ -80,7 +82,7 @@ class MocoStateError(MocoError):
     """The state given to the tap cannot be used; the message names the key."""
 
 
-class RetriableError(Exception):
+class RetriableError(RetriableAPIError):
     """Internal: an attempt failed in a way that another attempt may fix."""
 
     def __init__(

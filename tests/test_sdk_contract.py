@@ -38,6 +38,11 @@ CALLED: dict[tuple[type, str], list[str] | None] = {
     # a stream: one request, records, SCHEMA once, versions, bookmarks
     (RESTStream, "_request"): ["self", "prepared_request", "context"],
     (RESTStream, "request_decorator"): ["self", "func"],
+    (RESTStream, "backoff_wait_generator"): ["self"],
+    (RESTStream, "backoff_max_tries"): ["self"],
+    (RESTStream, "backoff_jitter"): ["self", "value"],
+    (RESTStream, "backoff_handler"): ["self", "details"],
+    (RESTStream, "allow_redirects"): None,
     (RESTStream, "prepare_request"): ["self", "context", "next_page_token"],
     (RESTStream, "get_http_request_counter"): ["self"],
     (RESTStream, "update_sync_costs"): ["self", "request", "response", "context"],

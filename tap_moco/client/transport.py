@@ -7,10 +7,11 @@ Owns every byte the tap sends and receives:
   trickling in byte by byte cannot hang a nightly job);
 - `check`, the classification of MOCO's answers into the tap's errors (the streams'
   `validate_response` hook), with MOCO's message quoted and secrets redacted;
-- `retrying`, the retry policy as a `backoff` decorator (the SDK's own retry package, used
-  by the streams' `request_decorator` hook): exponential back-off and `max_tries` for faults
-  (5xx, timeouts, broken answers), and no retries at all for a host that never answered (a
-  typo in `domain` fails in seconds).
+- the retry policy, for `backoff` (the SDK's own retry package): `waits` (the streams'
+  `backoff_wait_generator` hook), `log_retry` (`backoff_handler`) and `explained` (the one
+  line on giving up); exponential back-off and `max_tries` for faults (5xx, timeouts,
+  broken answers), and no retries at all for a host that never answered (a typo in
+  `domain` fails in seconds). `retrying` puts them together for requests outside streams.
 
 A 429 is not a fault but MOCO closing the API key's window, for every thread of the run. So
 it pauses the shared limiter (every thread waits, none draws a 429 of its own) until the
@@ -338,40 +339,34 @@ class MocoTransport:
             return max(backoff_wait, float(self.limiter.seconds_until_room()))
         return backoff_wait
 
-    def retrying(
-        self, func: Callable[..., Result], *, stream: str, tries: int | None = None
-    ) -> Callable[..., Result]:
-        """`func` retried on transient faults; after the last try, one explained error."""
-        max_tries = tries or self.settings.max_tries
+    def waits(self, *, stream: str, tries: int | None = None) -> Generator[float, Any, None]:
+        """The retry policy as a `backoff` wait generator (see `_waits`)."""
+        return self._waits(tries=tries or self.settings.max_tries, stream=stream)
 
-        def log_retry(details: Any) -> None:
-            failure = details.get("exception")
-            if _is_429(failure):
-                LOGGER.warning(
-                    "Stream '%s': %s; every request of the run waits, retry in %.1fs",
-                    stream,
-                    failure,
-                    details.get("wait", 0.0),
-                )
-                return
+    def log_retry(self, details: Any, *, stream: str, tries: int | None = None) -> None:
+        """One WARNING per retry: what failed and when the next try goes."""
+        failure = details.get("exception")
+        if _is_429(failure):
             LOGGER.warning(
-                "Stream '%s': %s; retry in %.1fs (at most %d tries)",
+                "Stream '%s': %s; every request of the run waits, retry in %.1fs",
                 stream,
                 failure,
                 details.get("wait", 0.0),
-                max_tries,
             )
+            return
+        LOGGER.warning(
+            "Stream '%s': %s; retry in %.1fs (at most %d tries)",
+            stream,
+            failure,
+            details.get("wait", 0.0),
+            tries or self.settings.max_tries,
+        )
 
-        retried = backoff.on_exception(
-            self._waits,
-            RetriableError,
-            max_tries=None,  # `_waits` counts the tries: 429s use up none
-            jitter=None,
-            on_backoff=log_retry,
-            logger=None,
-            tries=max_tries,
-            stream=stream,
-        )(func)
+    def explained(
+        self, retried: Callable[..., Result], *, stream: str, tries: int | None = None
+    ) -> Callable[..., Result]:
+        """`retried` whose last failure is one explained error naming the stream."""
+        max_tries = tries or self.settings.max_tries
 
         def call(*args: Any, **kwargs: Any) -> Result:
             try:
@@ -388,6 +383,20 @@ class MocoTransport:
                 raise MocoRateLimitedError(msg) from None
 
         return call
+
+    def retrying(
+        self, func: Callable[..., Result], *, stream: str, tries: int | None = None
+    ) -> Callable[..., Result]:
+        """`func` retried on transient faults, for requests outside a stream's SDK hooks."""
+        retried = backoff.on_exception(
+            lambda: self.waits(stream=stream, tries=tries),
+            RetriableError,
+            max_tries=None,  # `_waits` counts the tries: 429s use up none
+            jitter=None,
+            on_backoff=lambda details: self.log_retry(details, stream=stream, tries=tries),
+            logger=None,
+        )(func)
+        return self.explained(retried, stream=stream, tries=tries)
 
     # -- outside streams -------------------------------------------------------------
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import backoff
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import SimpleAuthenticator
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
     import requests
+    from backoff.types import Details
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
@@ -164,9 +167,42 @@ class MocoStream(RESTStream[PageToken]):
         """Whether a refusal after the first answer is normal rather than a fault."""
         return False
 
+    # -- retries: the SDK's backoff hooks, filled with MOCO's policy (client/transport.py) --
+
+    allow_redirects = False  # the API key goes to the configured host only
+
+    def backoff_wait_generator(self) -> Generator[float, Any, None]:
+        """Retry-After in full, the limiter's room on a 429, else exponential; ends = give up."""
+        return self.transport.waits(stream=self.name)
+
+    def backoff_max_tries(self) -> int:
+        """No cap here: the wait generator counts tries, since a 429 naming its moment uses none."""
+        return sys.maxsize
+
+    def backoff_jitter(self, value: float) -> float:
+        """Exact waits: MOCO's Retry-After and the limiter's room are not to be shortened."""
+        return value
+
+    def backoff_handler(self, details: Details) -> None:
+        """One WARNING per retry, naming the stream."""
+        self.transport.log_retry(details, stream=self.name)
+
     def request_decorator(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """Retries with MOCO's policy (see `tap_moco.client.transport`)."""
-        return self.transport.retrying(func, stream=self.name)
+        """The SDK's decorator from the hooks above, less backoff's own log lines.
+
+        `RESTStream.request_decorator` passes the stream's logger to backoff, which then adds
+        an INFO line per retry and an ERROR line on giving up beside ours; the tap promises
+        one explained line when it gives up (`MocoRetriesExhaustedError`).
+        """
+        retried = backoff.on_exception(
+            self.backoff_wait_generator,
+            RetriableError,
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=None,
+        )(func)
+        return self.transport.explained(retried, stream=self.name)
 
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
