@@ -29,7 +29,7 @@ from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import PageToken
 from tap_moco.kinds.windowed import Windowed
-from tap_moco.listing.pages import header_int
+from tap_moco.listing.link_header import header_int
 from tap_moco.spec import Replication, Shape, StreamSpec, Window
 from tap_moco.state import deletes
 

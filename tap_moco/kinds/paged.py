@@ -25,7 +25,7 @@ from tap_moco import sdk
 from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoRequestError, MocoStateError
 from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
-from tap_moco.listing.link_header import MocoLinkPaginator, page_of
+from tap_moco.listing.link_header import page_of
 from tap_moco.listing.pages import Anchor, PagedRead
 from tap_moco.state import deletes
 
@@ -43,10 +43,6 @@ CHANGES, WHOLE, COUNT = "changes", "whole", "count"
 
 class PagedListStream(MocoStream):
     """A JSON array, paginated through `Link` rel="next"."""
-
-    def get_new_paginator(self) -> MocoLinkPaginator:
-        """MOCO's `Link` paginator from page 1 (the paged read starts it where it resumes)."""
-        return MocoLinkPaginator(1, stream=self.name)
 
     mode = CHANGES
 

@@ -5,8 +5,9 @@ MOCO answers lists at most 100 records a page with `X-Total`, `X-Per-Page` and
 an SDK `BaseAPIPaginator` whose value is the next page number. Only `page` is taken from a
 link, so every filter the stream sets stays on every page whatever the link says; a link must
 keep our scheme, host, port and path (relative links are resolved against the request) and
-move forward by exactly one page. `PageAudit` compares what the pages promised (`X-Total`,
-`Link`, full pages) with what arrived, so a short read is never taken for the end of a list.
+move forward by exactly one page. The paginator carries the pass's `PageAudit`: each page it
+advances over is compared with what the pages promised (`X-Total`, `Link`, full pages), so a
+short read is never taken for the end of a list.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ from singer_sdk.pagination import BaseAPIPaginator
 from tap_moco.errors import MocoPaginationError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import requests
+
+
+def header_int(response: requests.Response, name: str) -> int | None:
+    """An integer response header such as X-Total, or None."""
+    value = response.headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def page_of(url: str) -> int:
@@ -65,15 +77,34 @@ def next_page(response: requests.Response, *, stream: str) -> int | None:
 
 
 class MocoLinkPaginator(BaseAPIPaginator[int]):
-    """Page numbers from MOCO's `Link` header; see the module docstring for the checks."""
+    """Page numbers from MOCO's `Link` header, each page audited as the paginator advances.
 
-    def __init__(self, start_page: int, *, stream: str) -> None:
+    One paginator is one pass over a list from `start_page`; `audit` is that pass's verdict.
+    """
+
+    def __init__(
+        self,
+        start_page: int,
+        *,
+        stream: str,
+        per_page: int,
+        records_on: Callable[[requests.Response], int],
+    ) -> None:
         super().__init__(start_page)
         self.stream = stream
+        self.records_on = records_on  # how many records one page holds
+        self.audit = PageAudit(stream, per_page, start_page)
 
     def get_next(self, response: requests.Response) -> int | None:
-        """The next page number, or None after the last page."""
-        return next_page(response, stream=self.stream)
+        """The next page number, or None after the last page; the page goes to the audit."""
+        number = next_page(response, stream=self.stream)
+        self.audit.page(
+            self.current_value,
+            self.records_on(response),
+            header_int(response, "X-Total"),
+            has_next=number is not None,
+        )
+        return number
 
 
 @dataclass

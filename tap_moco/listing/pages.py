@@ -6,7 +6,8 @@ with `get_url_params`, the `request_decorator`-wrapped `_request` with its metri
 `parse_response`, `MocoLinkPaginator`) and adds:
 - pages fetched ahead in threads when the round trip, not the rate limit, is what limits us
   (records still leave in page order, and the last page's `Link` is still followed);
-- an audit of every pass (`PageAudit`): a disagreement between records, `X-Total` and `Link`,
+- an audit of every pass (the paginator's `PageAudit`, fed as it advances over each page): a
+  disagreement between records, `X-Total` and `Link`,
   or an `X-Total` that moves, re-reads the list from page 1; a disagreement that persists
   fails the stream; a list still moving after the last pass is delivered, and the stream's
   bookmark is held so that the next run reads the same changes again (at least once);
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_moco.errors import MocoPaginationError
-from tap_moco.listing.link_header import MocoLinkPaginator, PageAudit, next_page
+from tap_moco.listing.link_header import MocoLinkPaginator, header_int, next_page
 from tap_moco.listing.prefetch import ordered_prefetch
 from tap_moco.listing.progress import PageProgress
 from tap_moco.records.timestamps import format_timestamp, normalize_timestamp
@@ -41,15 +42,6 @@ MAX_PASSES = 3
 STEP_BACK = 1
 """A resumed read looks for its last record this many pages before the checkpoint's page,
 then starts again at page 1."""
-
-
-def header_int(response: requests.Response, name: str) -> int | None:
-    """An integer response header such as X-Total, or None."""
-    value = response.headers.get(name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _stamp(offset_seconds: int) -> str:
@@ -141,6 +133,7 @@ class PagedRead:
         self.count_creates = count_creates
         self.keys = tuple(keys)
         self.settled = True
+        self._parsed: tuple[requests.Response, list[dict[str, Any]]] | None = None
 
     def __call__(
         self, start_page: int = 1, after: Anchor | None = None
@@ -150,18 +143,23 @@ class PagedRead:
         if after is not None:
             start_page = found.page if found is not None else 1
         for attempt in range(1, MAX_PASSES + 1):
-            audit = PageAudit(self.stream, self.per_page, start_page)
+            paginator = MocoLinkPaginator(
+                start_page,
+                stream=self.stream,
+                per_page=self.per_page,
+                records_on=lambda response: len(self._records(response)),
+            )
+            audit = paginator.audit
             since = _stamp(-1) if self.count_creates else None
             first = found.response if found is not None else None
-            for number, response, has_next in self._pages(start_page, first):
-                page_records = self.records(response) if found is None else found.records
+            if found is not None:
+                self._parsed = (found.response, found.records)
+            for number, response in self._pages(paginator, first):
+                page_records = self._records(response)
                 read = found.read if found is not None else 0
                 found = None
                 if since is not None:
                     audit.created += _created_between(page_records, since, _stamp(+1))
-                audit.page(
-                    number, len(page_records), header_int(response, "X-Total"), has_next=has_next
-                )
                 last = self._key(page_records[-1]) if page_records else None
                 yield from page_records[read:]
                 if last is not None:
@@ -189,6 +187,12 @@ class PagedRead:
                 reason = "records were deleted while paging"
             self.logger.info("Stream '%s': %s; reading it again from page 1", self.stream, reason)
             start_page = 1
+
+    def _records(self, response: requests.Response) -> list[dict[str, Any]]:
+        """A page's records, parsed once: for the paginator's audit, then for the read."""
+        if self._parsed is None or self._parsed[0] is not response:
+            self._parsed = (response, self.records(response))
+        return self._parsed[1]
 
     def _key(self, record: dict[str, Any]) -> tuple[Any, ...]:
         """A record's key as MOCO sent it (taken before the stream conforms the record)."""
@@ -222,18 +226,18 @@ class PagedRead:
         return None
 
     def _pages(
-        self, start: int, first: requests.Response | None = None
-    ) -> Iterator[tuple[int, requests.Response, bool]]:
-        """Pages in order, each with whether its `Link` promises another (checked once).
+        self, paginator: MocoLinkPaginator, first: requests.Response | None = None
+    ) -> Iterator[tuple[int, requests.Response]]:
+        """Pages in order, from the paginator's start, each advanced over (and audited) once.
 
         The first page alone (`first` when already fetched), then pages ahead in threads
         once X-Total is known.
         """
-        paginator = MocoLinkPaginator(start, stream=self.stream)
+        start = paginator.current_value
         if first is None:
             first = self.fetch(start)
         paginator.advance(first)
-        yield start, first, not paginator.finished
+        yield start, first
         if paginator.finished:
             return
         total = header_int(first, "X-Total")
@@ -258,7 +262,7 @@ class PagedRead:
             for number, response in ahead:
                 progress.page_done()
                 paginator.advance(response)
-                yield number, response, not paginator.finished
+                yield number, response
                 if paginator.finished:
                     return
         while not paginator.finished:
@@ -266,4 +270,4 @@ class PagedRead:
             response = self.fetch(number)
             progress.page_done()
             paginator.advance(response)
-            yield number, response, not paginator.finished
+            yield number, response

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tap_moco import sdk
-from tap_moco.listing.pages import header_int
+from tap_moco.listing.link_header import header_int
 from tap_moco.records.timestamps import format_timestamp, normalize_timestamp, parse_timestamp
 
 if TYPE_CHECKING:
