@@ -15,10 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sandbox.runner import tap_output  # noqa: E402
-from tap_moco.cli.plan import cost_rule, describe, duration  # noqa: E402
+from tap_moco.cli.plan import CostRule, cost_rule, duration  # noqa: E402
 from tap_moco.client.throttle import RateLimiter  # noqa: E402
 from tap_moco.settings import MAX_PER_PAGE, PLAN_LIMITS  # noqa: E402
-from tap_moco.spec import Shape, StreamSpec  # noqa: E402
+from tap_moco.spec import Replication, Shape, StreamSpec, Window  # noqa: E402
 from tap_moco.streams import STREAM_SPECS  # noqa: E402
 
 TABLES = {
@@ -28,6 +28,40 @@ TABLES = {
     "first-sync": ROOT / "README.md",
 }
 """Which file holds the table between each marker pair."""
+
+_WINDOW_UNITS = {Window.MONTH: "month", Window.YEAR: "year"}
+
+
+def _singular(name: str) -> str:
+    return name[:-1].replace("_", " ")
+
+
+def describe(rule: CostRule, per_page: int = 100) -> tuple[str, str]:
+    """A stream's cost rule (`tap_moco.cli.plan`) in words: (first sync, daily run)."""
+    page = f"1 request per {per_page} records"
+    if rule.fan_out:
+        first = f"{page} of {rule.fan_out} resources + 1 request per record"
+        return first, "as a first sync"
+    units = []
+    if rule.parent:
+        units.append(_singular(rule.parent))
+    if rule.window in _WINDOW_UNITS:
+        units.append(_WINDOW_UNITS[rule.window])
+    unit = " and ".join(units)
+    since = " since `start_date`" if rule.window in _WINDOW_UNITS else ""
+    if not unit:
+        first = page if rule.paged else "1 request"
+    elif rule.paged:
+        first = f"{page} of each {unit}{since}"
+    else:
+        first = f"1 request per {unit}{since}"
+    if rule.parent and rule.changed_parents_only:
+        return first, f"1 request per changed {_singular(rule.parent)}"
+    if rule.replication is Replication.WINDOW and rule.window in _WINDOW_UNITS:
+        return first, first.replace(since, " in the last `report_lookback_days`")
+    if rule.quiet_day_is_one_request:
+        return first, f"1 request per {unit}{since}" if unit else "1 request"
+    return first, "as a first sync"
 
 
 def _replication(spec: StreamSpec) -> str:
@@ -42,7 +76,8 @@ def _replication(spec: StreamSpec) -> str:
 def streams_table() -> str:
     """One row per stream: how it is read, keyed, replicated and what it costs.
 
-    The cost columns are `tap_moco.cli.plan`'s rules in words, the ones `tap-moco --plan` counts.
+    The cost columns are `tap_moco.cli.plan`'s rules in words (`describe`), the ones
+    `tap-moco --plan` counts.
     """
     rows = [
         "| stream | endpoint | replication | primary key | parent | cost of a first sync | "

@@ -1,9 +1,12 @@
 """Stream declarations as data: one `StreamSpec` per MOCO resource.
 
 A stream is only the facts that make its endpoint different (path, keys, replication mode,
-parent, filters, windows); `tap_moco.kinds` picks the stream class for its kind from them,
-and `Replication` is the one place where a replication mode is decoded into a bookmark
-field and a filter. The schema generator and the README tables read the same declarations.
+filters, windows); each stream class in `tap_moco.streams` holds its declaration as `spec`,
+and `MocoStream` (`tap_moco.kinds.base`) derives the SDK's class attributes from it. Two
+facts come from the class statement instead, so that they are stated once: the shape (the
+kind the class derives from) and the parent (its `parent_stream_type`). `Replication` is the
+one place where a replication mode is decoded into a bookmark field and a filter. The schema
+generator and the README tables read the same declarations.
 """
 
 from __future__ import annotations
@@ -93,19 +96,18 @@ class StreamSpec:
         reference: a reference table (users, companies, ...): read whole on a first run
             whatever `start_date` says, because event streams point at its records.
         params: fixed query parameters sent on every page (`include_archived`).
-        shape: how the endpoint answers.
-        parent: the parent stream's name for per-parent endpoints.
+        shape: how the endpoint answers; set from the stream's kind class, never declared.
+        parent: the parent stream's name for per-parent endpoints; set from the stream
+            class's `parent_stream_type`, never declared.
         parent_key: the placeholder in `path` and the field stamped on child records.
         items_key: for DETAIL_ITEMS, the array inside the detail object.
         window: explicit date windows for reports and year-filtered lists.
         selected_by_default: False for streams that cost a request per parent.
         permission: the MOCO right a 403 on this stream means is missing.
-        not_found_ok: a 404 means "nothing for this parent" rather than an error.
-        taggable_entities: for taggings, the (entity, parent stream) pairs to fan out to.
+        taggable_entities: for taggings, the (entity, listed stream's declaration) pairs to
+            fan out to.
         follows_parent: the child changes only when its parent's `updated_at` does (invoice
             items), so only changed parents are visited; otherwise every parent is.
-        derived_keys: top-level integer fields copied from a nested path (`user_id` from
-            `user.id`) so that composite primary keys are top-level properties.
         entity: MOCO's entity name of the records (`Project`, `Company`...): the custom
             field definitions of that entity type `custom_properties` at discovery.
     """
@@ -116,16 +118,14 @@ class StreamSpec:
     replication: Replication = Replication.UPDATED_AT
     reference: bool = False
     params: dict[str, str] = field(default_factory=dict)
-    shape: Shape = Shape.LIST
+    shape: Shape | None = None
     parent: str | None = None
     parent_key: str | None = None
     items_key: str | None = None
     window: Window | None = None
     selected_by_default: bool = True
     permission: str | None = None
-    not_found_ok: bool = False
-    taggable_entities: tuple[tuple[str, str], ...] = ()
-    derived_keys: dict[str, str] = field(default_factory=dict)
+    taggable_entities: tuple[tuple[str, StreamSpec], ...] = ()
     follows_parent: bool = False
     entity: str | None = None
 
@@ -156,8 +156,6 @@ class StreamSpec:
             extra["entity"] = {"type": ["string"]}
             extra["entity_id"] = {"type": ["integer"]}
             extra["tag"] = {"type": ["string"]}
-        for name in self.derived_keys:
-            extra[name] = {"type": ["integer"]}
         if self.parent_key:
             extra[self.parent_key] = {"type": ["integer"]}
         if self.window is not None:
@@ -173,23 +171,23 @@ def full_table(name: str, path: str, **facts: Any) -> StreamSpec:
     return StreamSpec(name=name, path=path, replication=Replication.FULL_TABLE, **facts)
 
 
-def per_parent(name: str, path: str, *, parent: str, parent_key: str, **facts: Any) -> StreamSpec:
+def per_parent(name: str, path: str, *, parent_key: str, **facts: Any) -> StreamSpec:
     """A stream read once per parent record, whole for each parent it visits.
 
-    Off by default, because it costs a request per parent; a 404 means the parent vanished
-    (or, for single objects, that there is nothing), not that the run must fail. A child that
-    visits every parent reads everything each run, so it keeps no bookmark and its deletes
-    propagate (`tap_moco.state.deletes`); in date windows it follows `window_replication`.
+    The parent is the stream class's `parent_stream_type`, whose record id fills the
+    `parent_key` placeholder of `path`. Off by default, because it costs a request per
+    parent; a 404 means the parent vanished (or, for single objects, that there is nothing),
+    not that the run must fail. A child that visits every parent reads everything each run,
+    so it keeps no bookmark and its deletes propagate (`tap_moco.state.deletes`); in date
+    windows it follows `window_replication`.
     """
     window = facts.get("window")
     whole = window_replication(window) if window is not None else Replication.FULL_TABLE
     return StreamSpec(
         name=name,
         path=path,
-        parent=parent,
         parent_key=parent_key,
         selected_by_default=False,
-        not_found_ok=True,
         **{"replication": whole, **facts},
     )
 

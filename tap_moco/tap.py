@@ -45,11 +45,10 @@ from tap_moco.errors import (
     MocoStateError,
     MocoStreamIncompleteError,
 )
-from tap_moco.kinds import MocoStream, build_stream_classes
 from tap_moco.records import custom_fields
 from tap_moco.settings import CONFIG_SCHEMA, Settings, SettingsError, resolve_settings
 from tap_moco.state import deletes
-from tap_moco.streams import STREAM_SPECS
+from tap_moco.streams import STREAM_CLASSES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -57,10 +56,9 @@ if TYPE_CHECKING:
 
     import click
 
+    from tap_moco.kinds import MocoStream
+
 LOGGER = logging.getLogger("tap-moco")
-
-
-STREAM_CLASSES = build_stream_classes(STREAM_SPECS)
 
 
 class TapMoco(Tap):
@@ -94,9 +92,7 @@ class TapMoco(Tap):
             transport = MocoTransport(
                 settings, shared_limiter("discovery", settings.rate_limits), user_agent=""
             )
-        streams = [
-            cls(self, settings=settings, transport=transport) for cls in STREAM_CLASSES.values()
-        ]
+        streams = [cls(self, settings=settings, transport=transport) for cls in STREAM_CLASSES]
         definitions = self._custom_field_definitions() if self._discovering else None
         for stream in streams if definitions else ():
             stream.type_custom_fields(definitions or [])

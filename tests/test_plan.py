@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from sandbox.runner import ROOT, base_config, catalog_selecting, run_tap, tap_command
-from tap_moco.cli.plan import cost_rule, describe, recent_windows
+from tap_moco.cli.plan import cost_rule, recent_windows
 from tap_moco.listing.date_windows import windows_between
 from tap_moco.spec import Window
 from tap_moco.streams import SPECS_BY_NAME
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from readme_tables import describe  # scripts/ is not a package
 
 START = "2024-01-01T00:00:00Z"
 STREAMS = {"activities", "invoices", "invoice_items", "report_utilization", "fixed_costs"}

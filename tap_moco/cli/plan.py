@@ -1,13 +1,14 @@
 """The cost plan: what a sync will cost in requests and time, before it is run.
 
 Owns the cost rules (`CostRule`): how many requests a stream's declaration implies for a
-number of records, windows and parents. The README's streams table prints the same rules
-(`describe`), and `tap-moco --plan` counts them against the account: one cheap request per
-list (`per_page=1`, read `X-Total`), through the tap's own transport and rate limit, with
-the stream's own query parameters, windows and bookmarks (the state, if given). A windowed
-list is sampled in one window (the most recent complete one) and extrapolated; a per-parent
-list in the first parent. Time is the rate limiter's lower bound for that many requests
-(`RateLimiter.bound_seconds`), which is what a sync takes when MOCO answers fast.
+number of records, windows and parents. The README's streams table prints the same rules in
+words (`scripts/readme_tables.py`), and `tap-moco --plan` counts them against the account:
+one cheap request per list (`per_page=1`, read `X-Total`), through the tap's own transport
+and rate limit, with the stream's own query parameters, windows and bookmarks (the state, if
+given). A windowed list is sampled in one window (the most recent complete one) and
+extrapolated; a per-parent list in the first parent. Time is the rate limiter's lower bound
+for that many requests (`RateLimiter.bound_seconds`), which is what a sync takes when MOCO
+answers fast.
 
 A daily run is a run the day after with nothing changed: one request per incremental list,
 the look-back windows of month reports, and whole full-table streams (year windows, every
@@ -28,7 +29,6 @@ from tap_moco.client.throttle import RateLimiter
 from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import PageToken
-from tap_moco.kinds.windowed import Windowed
 from tap_moco.listing.link_header import header_int
 from tap_moco.spec import Replication, Shape, StreamSpec, Window
 from tap_moco.state import deletes
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
     from tap_moco.kinds.base import MocoStream
     from tap_moco.listing.date_windows import DateWindow
-
-_WINDOW_UNITS = {Window.MONTH: "month", Window.YEAR: "year"}
 
 
 @dataclass(frozen=True)
@@ -93,38 +91,6 @@ def recent_windows(
     """The windows a daily run re-reads: those reaching into the look-back horizon."""
     horizon = today - dt.timedelta(days=lookback_days)
     return [window for window in windows if window.end >= horizon]
-
-
-def _singular(name: str) -> str:
-    return name[:-1].replace("_", " ")
-
-
-def describe(rule: CostRule, per_page: int = 100) -> tuple[str, str]:
-    """The rule in words for the README: (first sync, daily run)."""
-    page = f"1 request per {per_page} records"
-    if rule.fan_out:
-        first = f"{page} of {rule.fan_out} resources + 1 request per record"
-        return first, "as a first sync"
-    units = []
-    if rule.parent:
-        units.append(_singular(rule.parent))
-    if rule.window in _WINDOW_UNITS:
-        units.append(_WINDOW_UNITS[rule.window])
-    unit = " and ".join(units)
-    since = " since `start_date`" if rule.window in _WINDOW_UNITS else ""
-    if not unit:
-        first = page if rule.paged else "1 request"
-    elif rule.paged:
-        first = f"{page} of each {unit}{since}"
-    else:
-        first = f"1 request per {unit}{since}"
-    if rule.parent and rule.changed_parents_only:
-        return first, f"1 request per changed {_singular(rule.parent)}"
-    if rule.replication is Replication.WINDOW and rule.window in _WINDOW_UNITS:
-        return first, first.replace(since, " in the last `report_lookback_days`")
-    if rule.quiet_day_is_one_request:
-        return first, f"1 request per {unit}{since}" if unit else "1 request"
-    return first, "as a first sync"
 
 
 # -- counting against the account ----------------------------------------------------------
@@ -233,7 +199,8 @@ def _records_per_unit(
 
 
 def _windows(stream: MocoStream) -> list[DateWindow] | None:
-    return stream.windows(None) if isinstance(stream, Windowed) else None
+    reader = stream.window_reader
+    return reader.windows(None) if reader is not None else None
 
 
 def count_stream(counter: _Counter, stream: MocoStream) -> StreamPlan:
@@ -242,11 +209,9 @@ def count_stream(counter: _Counter, stream: MocoStream) -> StreamPlan:
     rule = cost_rule(spec)
     per_page = settings.per_page
     if rule.fan_out:
-        from tap_moco.streams import SPECS_BY_NAME
-
         lists = records = 0
-        for _, parent_name in spec.taggable_entities:
-            total = counter.total(counter.streams[SPECS_BY_NAME[parent_name].name], None, {})[0]
+        for _, listed in spec.taggable_entities:
+            total = counter.total(counter.streams[listed.name], None, {})[0]
             lists += pages(total, per_page)
             records += total
         return StreamPlan(spec.name, None, lists + records, lists + records, note="taggings")

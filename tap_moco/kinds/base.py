@@ -9,6 +9,22 @@ page), decoding (`parse_response`), one request with SDK metrics (`fetch`), reco
 and stamped (`post_process`), bookmarks capped at the run start (or the interrupted run's
 start after a resume) and held back when a read could not be settled, and SCHEMA once per run.
 Each kind (`tap_moco.kinds`) adds only how it reads: `read(context, extra)`.
+
+A stream class (`tap_moco.streams`) is a kind with its declaration as `spec`; the SDK's class
+attributes are derived from it once, in `__init_subclass__`. What a declaration adds beyond
+its kind is data read here, never a class of its own:
+
+- A parent (`parent_stream_type`; `spec.parent` is its name): the stream is read once per
+  record of its parent. The parent's id is its only context and is stamped on every record;
+  a 404 for one parent means that parent has nothing here (no customer approval) or vanished
+  since it was listed, which is normal and not a fault (but a list child then sends no
+  ACTIVATE_VERSION this run: the list may have been there, and its rows stay until a run
+  reads it). Children that change only with their parent (invoice items) follow the
+  parent's bookmark; the others visit every parent (the SDK then reads the parent whole:
+  `ignore_parent_replication_key`) and read each parent's list whole, so they carry a
+  version (`tap_moco.state.deletes`).
+- Date windows (`spec.window`): the stream's `WindowReader` (`tap_moco.kinds.windowed`) calls
+  its `read` once per window.
 """
 
 from __future__ import annotations
@@ -18,7 +34,7 @@ import logging
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import backoff
@@ -38,10 +54,11 @@ from tap_moco.errors import (
     MocoStateError,
     RetriableError,
 )
+from tap_moco.kinds.windowed import WindowReader
 from tap_moco.records import custom_fields
 from tap_moco.records.conform import RecordConformer
 from tap_moco.records.timestamps import format_timestamp, parse_timestamp
-from tap_moco.spec import SYNCED_AT, WINDOW_START, StreamSpec
+from tap_moco.spec import SYNCED_AT, WINDOW_START, Replication, Shape, StreamSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -89,15 +106,73 @@ class PageToken:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+def _class_name(stream_name: str) -> str:
+    """The class of stream `invoice_items` is `InvoiceItemsStream`."""
+    return "".join(part.title() for part in stream_name.split("_")) + "Stream"
+
+
+def _settled(stream_class: type[MocoStream], spec: StreamSpec) -> StreamSpec:
+    """`spec` with the facts its class statement holds: the kind's shape and the parent.
+
+    Raises:
+        TypeError: the declaration states either of them otherwise, or its class name is
+            not the one its stream name gives.
+    """
+    name = stream_class.__name__
+    if name != _class_name(spec.name):
+        msg = f"the class of stream '{spec.name}' must be named {_class_name(spec.name)}"
+        raise TypeError(msg)
+    if spec.shape not in {None, stream_class.shape}:
+        msg = f"{name}: a {stream_class.shape.value} kind cannot read a {spec.shape} endpoint"
+        raise TypeError(msg)
+    parent = stream_class.__dict__.get("parent_stream_type")
+    parent_spec: StreamSpec | None = getattr(parent, "spec", None)
+    if parent is not None and parent_spec is None:
+        msg = f"{name}: parent_stream_type {parent} is not a MOCO stream"
+        raise TypeError(msg)
+    parent_name = parent_spec.name if parent_spec is not None else None
+    if spec.parent not in {None, parent_name} or (parent_name is None) != (spec.parent_key is None):
+        msg = f"{name}: a parent needs both parent_stream_type and parent_key, stated once"
+        raise TypeError(msg)
+    return replace(spec, shape=stream_class.shape, parent=parent_name)
+
+
 class MocoStream(RESTStream[PageToken]):
     """Base class of every MOCO stream; a kind overrides `read`."""
 
     spec: ClassVar[StreamSpec]
-    child_context_key: ClassVar[str | None] = None
+    """A stream's declaration; the class attributes the SDK reads are derived from it."""
+    shape: ClassVar[Shape]
+    """How the endpoint of the kind answers; each kind sets it."""
     typed_schema: dict[str, Any] | None
     """Set by discovery with a key: the schema with `custom_properties` typed."""
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # `RecordConformer` does what MOCO needs
     schema = _StreamSchema(SchemaDirectory(schemas))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class with its own `spec` is a stream: the SDK's attributes, from the spec.
+
+        A class without one is a kind (`PagedListStream`, ...), left as it is.
+        """
+        super().__init_subclass__(**kwargs)
+        declared: StreamSpec | None = cls.__dict__.get("spec")
+        if declared is None:
+            return
+        spec = cls.spec = _settled(cls, declared)
+        derived: dict[str, Any] = {
+            "name": spec.name,
+            "path": spec.path,
+            "primary_keys": list(spec.primary_keys),
+            "replication_key": spec.replication_key,
+            "selected_by_default": spec.selected_by_default,
+        }
+        if spec.parent is not None:
+            derived["ignore_parent_replication_key"] = not spec.follows_parent
+            derived["state_partitioning_keys"] = []  # one bookmark, not one per parent
+        for attribute, value in derived.items():
+            setattr(cls, attribute, value)
+        if cls.__doc__ is None:
+            cls.__doc__ = f"MOCO `{spec.path}` as the `{spec.name}` stream."
 
     def __init__(self, tap: Tap, *, settings: Settings, transport: MocoTransport) -> None:
         self.settings = settings
@@ -124,6 +199,7 @@ class MocoStream(RESTStream[PageToken]):
         self.synced_at = format_timestamp(
             dt.datetime.fromtimestamp(tap.initialized_at / 1000, tz=dt.timezone.utc)
         )
+        self.window_reader = WindowReader(self) if self.spec.window is not None else None
 
     # -- how requests are made (SDK hooks) --------------------------------------------
 
@@ -163,9 +239,9 @@ class MocoStream(RESTStream[PageToken]):
             raise
         self._answered = True
 
-    def gone_is_normal(self, exc: Exception) -> bool:  # noqa: ARG002
-        """Whether a refusal after the first answer is normal rather than a fault."""
-        return False
+    def gone_is_normal(self, exc: Exception) -> bool:
+        """A 404 for one parent is normal: that parent has nothing here, or vanished."""
+        return self.spec.parent is not None and isinstance(exc, MocoNotFoundError)
 
     # -- retries: the SDK's backoff hooks, filled with MOCO's policy (client/transport.py) --
 
@@ -346,7 +422,10 @@ class MocoStream(RESTStream[PageToken]):
             counter.with_context(context)
             self._http_counter = counter
             try:
-                yield from self.read(context, {})
+                if self.window_reader is None:
+                    yield from self.read(context, {})
+                else:
+                    yield from self.window_reader.read(context)
             except MocoPermissionError as exc:
                 self._skip(exc, "the key may not read it")
             except MocoNotFoundError as exc:
@@ -354,9 +433,19 @@ class MocoStream(RESTStream[PageToken]):
             finally:
                 self.seconds += time.monotonic() - started
 
-    def not_found(self, exc: MocoNotFoundError, context: Context | None) -> None:  # noqa: ARG002
-        """A 404 on the stream's first request: MOCO does not offer it to this account."""
-        self._skip(exc, "MOCO does not offer it to this account (module not enabled?)")
+    def not_found(self, exc: MocoNotFoundError, context: Context | None) -> None:
+        """A 404 on the stream's first request: MOCO does not offer it to this account.
+
+        For a per-parent stream, nothing for this parent (named once at INFO); the stream
+        goes on with the next.
+        """
+        if self.spec.parent is None:
+            self._skip(exc, "MOCO does not offer it to this account (module not enabled?)")
+            return
+        where = ", ".join(f"{key} {value}" for key, value in (context or {}).items())
+        self.logger.info("Stream '%s': nothing for %s (%s)", self.name, where, exc)
+        if self.spec.shape is not Shape.OBJECT:  # an object's 404 is its answer, a list's a gap
+            self.not_whole = "a parent's list answered 404 (named above)"
 
     def _skip(self, exc: Exception, why: str) -> None:
         if self.settings.strict_mode:
@@ -365,12 +454,13 @@ class MocoStream(RESTStream[PageToken]):
         self.logger.warning("%s; skipping the stream: %s (strict_mode fails instead)", exc, why)
 
     def post_process(
-        self,
-        row: dict[str, Any],
-        context: Context | None = None,  # noqa: ARG002
+        self, row: dict[str, Any], context: Context | None = None
     ) -> dict[str, Any] | None:
-        """Conform types, stamp the run's start, check the key and the bookmark field."""
+        """Stamp the parent's id and the run's start, conform, check key and bookmark field."""
         spec = self.spec
+        key = spec.parent_key
+        if key and context is not None:
+            row[key] = context[key]
         if spec.synthetic_replication_key:
             row[SYNCED_AT] = self.synced_at
         self._conform(row)
@@ -390,10 +480,21 @@ class MocoStream(RESTStream[PageToken]):
         return row
 
     def get_child_context(self, record: dict[str, Any], context: Context | None) -> Context | None:
-        """Children need only their parent's id."""
-        if self.child_context_key is None:
+        """Children need only their parent's id, under the `parent_key` they declare."""
+        keys = [
+            child.spec.parent_key
+            for child in self.child_streams
+            if isinstance(child, MocoStream) and child.spec.parent_key
+        ]
+        if not keys:
             return super().get_child_context(record, context)
-        return {self.child_context_key: record["id"]}
+        return dict.fromkeys(keys, record["id"])
+
+    @property
+    def parent_stream(self) -> MocoStream | None:
+        """This tap's stream `spec.parent` names (None for a top-level stream)."""
+        parent = sdk.tap_of(self).streams.get(self.spec.parent or "")
+        return parent if isinstance(parent, MocoStream) else None
 
     def _generate_record_messages(
         self, record: dict[str, Any]
@@ -457,14 +558,19 @@ class MocoStream(RESTStream[PageToken]):
         for each in [self, *self.descendent_streams]:
             if isinstance(each, MocoStream):
                 each.hold_bookmark = True
-        parent = sdk.tap_of(self).streams.get(self.spec.parent or "")
-        if self.spec.follows_parent and isinstance(parent, MocoStream):
+        parent = self.parent_stream
+        if self.spec.follows_parent and parent is not None:
             parent.hold()
 
     @property
     def is_sorted(self) -> bool:
-        """Only top-level windows arrive in ascending order."""
-        return False
+        """Only top-level month windows arrive in ascending order: their bookmark advances."""
+        spec = self.spec
+        return (
+            spec.window is not None
+            and spec.replication is Replication.WINDOW
+            and spec.parent is None
+        )
 
     @property
     def check_sorted(self) -> bool:

@@ -27,6 +27,7 @@ from tap_moco.errors import MocoRequestError, MocoStateError
 from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
 from tap_moco.listing.link_header import page_of
 from tap_moco.listing.pages import Anchor, PagedRead
+from tap_moco.spec import Shape
 from tap_moco.state import deletes
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ CHANGES, WHOLE, COUNT = "changes", "whole", "count"
 class PagedListStream(MocoStream):
     """A JSON array, paginated through `Link` rel="next"."""
 
+    shape = Shape.LIST
     mode = CHANGES
 
     def get_url_params(

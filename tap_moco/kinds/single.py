@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from tap_moco.client.transport import decoded
 from tap_moco.kinds.base import MocoStream, PageToken
+from tap_moco.spec import Shape
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 class ObjectStream(MocoStream):
     """One object per request (a profile, a report, a customer approval)."""
+
+    shape = Shape.OBJECT
 
     def warm_up(self, pool: Executor) -> None:
         """The one request, sent ahead (top-level objects only: children need a parent)."""
@@ -29,6 +32,8 @@ class ObjectStream(MocoStream):
 
 class DetailItemsStream(MocoStream):
     """The array `items_key` inside one detail object (an invoice's or offer's items)."""
+
+    shape = Shape.DETAIL_ITEMS
 
     def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:
         """The items of the object."""

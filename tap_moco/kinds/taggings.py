@@ -1,4 +1,4 @@
-"""`TaggingsStream`: tag names per record, fanned out over every taggable resource.
+"""`TaggingsFanOutStream`: tag names per record, fanned out over every taggable resource.
 
 MOCO has no list of taggings: the tap lists each taggable resource, then asks
 `/taggings/{entity}/{id}` per record. A resource the key may not list is skipped with one
@@ -15,6 +15,7 @@ from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoNotFoundError, MocoPermissionError
 from tap_moco.kinds.base import MocoStream
 from tap_moco.listing.pages import PagedRead
+from tap_moco.spec import Shape
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -23,17 +24,16 @@ if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class TaggingsStream(MocoStream):
-    """`{entity, entity_id, tag}` records."""
+class TaggingsFanOutStream(MocoStream):
+    """`{entity, entity_id, tag}` records of the resources `spec.taggable_entities` lists."""
+
+    shape = Shape.STRINGS
 
     def read(self, context: Context | None, extra: Mapping[str, str]) -> Iterator[dict[str, Any]]:  # noqa: ARG002
         """Taggings of every record of every taggable resource."""
-        from tap_moco.streams import SPECS_BY_NAME
-
-        for entity, parent_name in self.spec.taggable_entities:
-            parent = SPECS_BY_NAME[parent_name]
+        for entity, listed in self.spec.taggable_entities:
             try:
-                ids = self._ids(parent.path, parent.params)
+                ids = self._ids(listed.path, listed.params)
             except MocoPermissionError as exc:
                 self.logger.warning("%s; no taggings for %s", exc, entity)
                 self.not_whole = f"the {entity} list was refused"

@@ -59,7 +59,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tap_moco import sdk
 from tap_moco.listing.link_header import header_int
@@ -139,13 +139,13 @@ def _reads_whole(stream: MocoStream) -> bool:
 
     A child's is whole only under a parent read whole (FULL_TABLE): a child visiting the
     changed records of an incremental parent is not. Windows read FULL_TABLE are every
-    window (`Windowed.windows`); month windows are INCREMENTAL outside a reconciling run.
+    window (`WindowReader.windows`); month windows are INCREMENTAL outside a reconciling run.
     """
     if stream.replication_method != "FULL_TABLE":
         return False
     if stream.spec.parent is None:
         return True
-    parent = sdk.tap_of(stream).streams.get(stream.spec.parent)
+    parent = stream.parent_stream
     return parent is not None and parent.replication_method == "FULL_TABLE"
 
 
@@ -241,12 +241,10 @@ def finish(stream: Stream) -> None:
 
 def _partial(stream: MocoStream) -> str | None:
     """Why this run's read of `stream` (or of a parent it was read for) is not whole."""
-    from tap_moco.kinds.base import MocoStream  # the kinds import this module
-
     if stream.not_whole:
         return stream.not_whole
-    parent = sdk.tap_of(stream).streams.get(stream.spec.parent) if stream.spec.parent else None
-    if not isinstance(parent, MocoStream):
+    parent = stream.parent_stream
+    if parent is None:
         return None
     if parent.skipped or parent.hold_bookmark:
         return f"its parent '{parent.name}' was not read whole"
@@ -255,11 +253,8 @@ def _partial(stream: MocoStream) -> str | None:
 
 
 def _family(stream: Stream) -> list[MocoStream]:
-    """The stream and its descendants."""
-    from tap_moco.kinds.base import MocoStream  # the kinds import this module
-
-    family = [stream, *stream.descendent_streams]
-    return [each for each in family if isinstance(each, MocoStream)]
+    """The stream and its descendants (every stream of the tap is a `MocoStream`)."""
+    return cast("list[MocoStream]", [stream, *stream.descendent_streams])
 
 
 # -- the count and the prediction --------------------------------------------------------

@@ -1,29 +1,39 @@
 """Offers (quotes): offers, confirmations and per-offer details."""
+# A stream's docstring is derived from its spec (`MocoStream.__init_subclass__`).
+# ruff: noqa: D101
 
 from functools import partial
 
-from tap_moco.spec import BY_ID, Replication, Shape, StreamSpec, per_parent
+from tap_moco.kinds import DetailItemsStream, ObjectStream, PagedListStream
+from tap_moco.spec import BY_ID, Replication, StreamSpec, per_parent
 
-_per_offer = partial(per_parent, parent="offers", parent_key="offer_id")
+_per_offer = partial(per_parent, parent_key="offer_id")
 
-SPECS = (
-    StreamSpec(name="offers", path="/offers", params=BY_ID, entity="Offer"),
-    StreamSpec(
+
+class OffersStream(PagedListStream):
+    spec = StreamSpec(name="offers", path="/offers", params=BY_ID, entity="Offer")
+
+
+class OfferConfirmationsStream(PagedListStream):
+    spec = StreamSpec(
         name="offer_confirmations",
         path="/offer_confirmations",
         replication=Replication.SYNCED_AT,
         permission="offer confirmations",
-    ),
-    _per_offer(
-        "offer_items",
-        "/offers/{offer_id}",
-        shape=Shape.DETAIL_ITEMS,
-        items_key="items",
-        follows_parent=True,
-    ),
-    _per_offer("offer_attachments", "/offers/{offer_id}/attachments"),
-    # 404 when the customer approval was never activated for the offer.
-    _per_offer(
-        "offer_customer_approvals", "/offers/{offer_id}/customer_approval", shape=Shape.OBJECT
-    ),
-)
+    )
+
+
+class OfferItemsStream(DetailItemsStream):
+    parent_stream_type = OffersStream
+    spec = _per_offer("offer_items", "/offers/{offer_id}", items_key="items", follows_parent=True)
+
+
+class OfferAttachmentsStream(PagedListStream):
+    parent_stream_type = OffersStream
+    spec = _per_offer("offer_attachments", "/offers/{offer_id}/attachments")
+
+
+# 404 when the customer approval was never activated for the offer.
+class OfferCustomerApprovalsStream(ObjectStream):
+    parent_stream_type = OffersStream
+    spec = _per_offer("offer_customer_approvals", "/offers/{offer_id}/customer_approval")

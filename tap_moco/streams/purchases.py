@@ -1,5 +1,8 @@
 """Purchases (incoming invoices and receipts), budgets, payments and exports."""
+# A stream's docstring is derived from its spec (`MocoStream.__init_subclass__`).
+# ruff: noqa: D101
 
+from tap_moco.kinds import PagedListStream
 from tap_moco.spec import (
     WINDOW_START,
     Replication,
@@ -12,25 +15,44 @@ from tap_moco.spec import (
 
 _PURCHASES = "purchases"
 
-SPECS = (
-    StreamSpec(name="purchases", path="/purchases", permission=_PURCHASES, entity="Purchase"),
-    reference(
-        "purchase_categories",
-        "/purchases/categories",
-        permission=_PURCHASES,
-    ),
-    windowed(
+
+class PurchasesStream(PagedListStream):
+    spec = StreamSpec(name="purchases", path="/purchases", permission=_PURCHASES, entity="Purchase")
+
+
+class PurchaseCategoriesStream(PagedListStream):
+    spec = reference("purchase_categories", "/purchases/categories", permission=_PURCHASES)
+
+
+class PurchaseBudgetsStream(PagedListStream):
+    spec = windowed(
         "purchase_budgets",
         "/purchases/budgets",
         window=Window.YEAR,
         primary_keys=("id", WINDOW_START),
         permission="purchase budgets",
-    ),
-    StreamSpec(name="purchase_drafts", path="/purchases/drafts", permission=_PURCHASES),
-    StreamSpec(name="purchase_payments", path="/purchases/payments", permission=_PURCHASES),
-    full_table(
+    )
+
+
+class PurchaseDraftsStream(PagedListStream):
+    spec = StreamSpec(name="purchase_drafts", path="/purchases/drafts", permission=_PURCHASES)
+
+
+class PurchasePaymentsStream(PagedListStream):
+    spec = StreamSpec(name="purchase_payments", path="/purchases/payments", permission=_PURCHASES)
+
+
+class PurchaseBookkeepingExportsStream(PagedListStream):
+    spec = full_table(
         "purchase_bookkeeping_exports", "/purchases/bookkeeping_exports", permission=_PURCHASES
-    ),
-    StreamSpec(name="planned_purchases", path="/planned_purchases", permission="planned purchases"),
-    StreamSpec(name="receipts", path="/receipts", replication=Replication.SYNCED_AT),
-)
+    )
+
+
+class PlannedPurchasesStream(PagedListStream):
+    spec = StreamSpec(
+        name="planned_purchases", path="/planned_purchases", permission="planned purchases"
+    )
+
+
+class ReceiptsStream(PagedListStream):
+    spec = StreamSpec(name="receipts", path="/receipts", replication=Replication.SYNCED_AT)

@@ -1,11 +1,26 @@
 """Time tracking: activities (time entries), absences, presences, planning, comments."""
+# A stream's docstring is derived from its spec (`MocoStream.__init_subclass__`).
+# ruff: noqa: D101
 
+from tap_moco.kinds import PagedListStream
 from tap_moco.spec import BY_ID, StreamSpec
 
-SPECS = (
-    StreamSpec(name="activities", path="/activities", params=BY_ID),
-    StreamSpec(name="schedules", path="/schedules"),
-    StreamSpec(name="presences", path="/users/presences"),
-    StreamSpec(name="planning_entries", path="/planning_entries"),
-    StreamSpec(name="comments", path="/comments"),
-)
+
+class ActivitiesStream(PagedListStream):
+    spec = StreamSpec(name="activities", path="/activities", params=BY_ID)
+
+
+class SchedulesStream(PagedListStream):
+    spec = StreamSpec(name="schedules", path="/schedules")
+
+
+class PresencesStream(PagedListStream):
+    spec = StreamSpec(name="presences", path="/users/presences")
+
+
+class PlanningEntriesStream(PagedListStream):
+    spec = StreamSpec(name="planning_entries", path="/planning_entries")
+
+
+class CommentsStream(PagedListStream):
+    spec = StreamSpec(name="comments", path="/comments")
