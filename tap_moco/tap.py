@@ -151,9 +151,14 @@ class TapMoco(Tap):
             self.mapper.register_raw_stream_schema(name, schema, entry.key_properties)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Our one-line errors, naming the setting, before the SDK's schema check."""
-        if raise_errors:
-            resolve_settings(self.config)
+        """Our one-line errors, naming the setting, before the SDK's schema check.
+
+        Not when asked not to raise (`--discover`, `--about`): those need no settings, and
+        the SDK would print a WARNING for a config that is absent on purpose.
+        """
+        if not raise_errors:
+            return []
+        resolve_settings(self.config)
         return super()._validate_config(raise_errors=raise_errors)
 
     def sync_all(self) -> None:  # type: ignore[misc]  # SDK marks it final

@@ -82,3 +82,16 @@ def test_about_markdown_lists_every_setting() -> None:
     about = tap_output("--about", "--format=markdown")
     for name in CONFIG_SCHEMA["properties"]:
         assert f"| {name} " in about or f"`{name}`" in about, name
+
+
+def test_discover_and_about_without_a_config_print_nothing_on_stderr() -> None:
+    """They need no settings: no 'Config validation failed' WARNING for an absent config."""
+    for flag in ("--discover", "--about"):
+        done = subprocess.run(
+            [sys.executable, "-m", "tap_moco", flag],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        assert done.stderr == "", (flag, done.stderr)
