@@ -1,5 +1,5 @@
 """`python -m tap_moco` runs the tap."""
 
-from tap_moco.tap import TapMoco
+from tap_moco.tap import main
 
-TapMoco.cli()
+main()

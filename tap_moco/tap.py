@@ -32,7 +32,7 @@ from tap_moco.cli.run_log import (
     quiet_sdk_logs,
     start_line,
     summary_table,
-    without_sdk_chatter,
+    use_default_log_config,
 )
 from tap_moco.cli.stdout import MessageWriter
 from tap_moco.client.throttle import shared_limiter
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
     from tap_moco.kinds import MocoStream
 
-LOGGER = logging.getLogger("tap-moco")
+LOGGER = logging.getLogger("tap_moco")
 
 
 class TapMoco(Tap):
@@ -129,9 +129,8 @@ class TapMoco(Tap):
         self._validate_config_on_init = kwargs.get("validate_config", True)
         self._discovering = False
         self._warmed: set[Any] = set()
-        logging.getLogger(self.name).addFilter(without_sdk_chatter)
         super().__init__(*args, **kwargs)
-        quiet_sdk_logs(self.logger, self.metrics_logger)
+        quiet_sdk_logs(self.metrics_logger)
         if self._validate_config_on_init:
             _ = self.settings
 
@@ -175,9 +174,9 @@ class TapMoco(Tap):
             self.state_writer.write_state(self.state)
         failures: list[str] = []
         ran: list[Any] = []
-        queue = [
+        queue: list[MocoStream] = [
             stream
-            for stream in self.streams.values()
+            for stream in cast("dict[str, MocoStream]", self.streams).values()
             if not stream.parent_stream_type
             and (stream.selected or stream.has_selected_descendents)
         ]
@@ -186,7 +185,7 @@ class TapMoco(Tap):
             self._warm_next(queue, position, ahead)
             family = [stream, *(child for child in stream.child_streams if child.selected)]
             ran.extend(family)
-            stream.logger.info("%s", start_line(stream, family[1:]))
+            stream.moco_log.info("%s", start_line(stream, family[1:]))
             started = time.monotonic()
             deletes.begin(stream)
             try:
@@ -195,7 +194,7 @@ class TapMoco(Tap):
                 raise  # nothing else can succeed either
             except MocoError as exc:
                 failures.append(str(exc))
-                cast("MocoStream", stream).failed = True
+                stream.failed = True
                 _discard_progress(stream)
                 self.state_writer.write_state(self.state)
                 continue
@@ -204,8 +203,8 @@ class TapMoco(Tap):
             deletes.finish(stream)  # ACTIVATE_VERSION only after a complete read
             stream.finalize_state_progress_markers()
         ahead.shutdown(wait=False, cancel_futures=True)
-        for stream in self.streams.values():
-            stream.log_sync_costs()
+        for each in self.streams.values():
+            each.log_sync_costs()
         LOGGER.info("%s", summary_table(ran))
         if failures:
             detail = "; ".join(failures)
@@ -352,7 +351,7 @@ def _log_ends(family: list[Any], wall: float) -> None:
     parent, children = family[0], family[1:]
     parent.seconds = max(0.0, wall - sum(child.seconds for child in children))
     for stream in family:
-        stream.logger.info("%s", end_line(stream))
+        stream.moco_log.info("%s", end_line(stream))
 
 
 _DISCOVERY_CONFIG = {"api_key": "discovery", "api_url": "http://127.0.0.1/api/v1"}
@@ -366,5 +365,11 @@ def _discard_progress(stream: Any) -> None:
         each.stream_state.pop("starting_replication_value", None)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `tap-moco` command: the SDK's command line, with the tap's logging config."""
+    use_default_log_config()
     TapMoco.cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -76,3 +76,21 @@ def test_the_eta_includes_the_rate_limit_waits(monkeypatch, caplog) -> None:
     # 200 pages need at least 195 s at these limits; 10 s are gone
     assert eta >= limiter.bound_seconds(200) - 10 - 1
     assert tracker.eta(now[0]) > 150 * 0.2  # more than the observed pace promises
+
+
+def test_the_log_policy_is_an_sdk_logging_config_a_user_can_replace(
+    sandbox_factory, monkeypatch, tmp_path
+) -> None:
+    """The SDK's lines are quieted by a logging config, not dropped by their text: a user's own
+    `SINGER_SDK_LOG_CONFIG` replaces the tap's, and the SDK's bookkeeping is back."""
+    sandbox = sandbox_factory()
+    quiet = run_tap(base_config(sandbox.base_url), streams={"units"})
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    assert not _lines(quiet.stderr, "Beginning sync of")
+    own = tmp_path / "logging.yaml"
+    own.write_text("version: 1\ndisable_existing_loggers: false\n")
+    monkeypatch.setenv("SINGER_SDK_LOG_CONFIG", str(own))
+    loud = run_tap(base_config(sandbox.base_url), streams={"units"})
+    assert loud.returncode == 0, loud.stderr[-3000:]
+    assert _lines(loud.stderr, "Beginning sync of 'units'")
+    assert _lines(loud.stderr, r"Stream 'units': ok; \d+ records"), "the tap's own lines stay"

@@ -60,9 +60,9 @@ def test_per_request_and_per_parent_points_pass_only_at_debug(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(METRICS_LEVEL_VARIABLE, raising=False)
-    tap, metrics = loggers("tap-moco.test-metric-points")
-    quiet_sdk_logs(tap, metrics)
-    quiet_sdk_logs(tap, metrics)  # twice: still one filter each
+    _tap, metrics = loggers("tap-moco.test-metric-points")
+    quiet_sdk_logs(metrics)
+    quiet_sdk_logs(metrics)  # twice: still one filter
     assert len(metrics.filters) == 1
     timer = Point("timer", Metric.HTTP_REQUEST_DURATION, 0.1, {"stream": "projects"})
     child = Point("counter", Metric.RECORD_COUNT, 3, {"stream": "tasks", "context": {"id": 1}})
@@ -78,6 +78,6 @@ def test_per_request_and_per_parent_points_pass_only_at_debug(
 
 def test_the_metrics_level_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(METRICS_LEVEL_VARIABLE, "warning")
-    tap, metrics = loggers("tap-moco.test-metric-level")
-    quiet_sdk_logs(tap, metrics)
+    _tap, metrics = loggers("tap-moco.test-metric-level")
+    quiet_sdk_logs(metrics)
     assert metrics.level == logging.WARNING

@@ -32,7 +32,7 @@ def test_a_short_pause_inside_a_window_wait_is_the_windows_wait(
     with limiter.slot():
         pass
     limiter.pause(20.0)  # a 429's pause, longer than the limiter waits out, shorter than 60 s
-    caplog.set_level(logging.INFO, logger="tap-moco.throttle")
+    caplog.set_level(logging.INFO, logger="tap_moco.throttle")
     with limiter.slot() as waited:
         assert waited == 60.0, "the window binds: its wait, not the pause"
     assert [r.getMessage() for r in caplog.records] == [

@@ -263,7 +263,7 @@ def test_rate_and_bound_follow_the_tightest_window() -> None:
 def test_a_long_wait_is_logged_once_at_info(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, [(1, 30.0)])
-    caplog.set_level(logging.DEBUG, logger="tap-moco.throttle")
+    caplog.set_level(logging.DEBUG, logger="tap_moco.throttle")
     with limiter.slot():
         pass
     with limiter.slot():
@@ -276,7 +276,7 @@ def test_a_long_wait_is_logged_once_at_info(caplog: pytest.LogCaptureFixture) ->
 def test_the_log_names_the_window_that_binds(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock()
     limiter = limiter_on(clock, [(2, 5.0), (3, 60.0)])
-    caplog.set_level(logging.INFO, logger="tap-moco.throttle")
+    caplog.set_level(logging.INFO, logger="tap_moco.throttle")
     for _ in range(4):
         with limiter.slot():
             pass

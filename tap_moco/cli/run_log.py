@@ -1,19 +1,17 @@
 """What a run says on stderr: one line per stream at its start and end, a summary at the end.
 
 Owns the log policy:
-- The SDK's per-stream bookkeeping lines are dropped and replaced by ours: "Beginning sync of"
-  (once per parent record for child streams), "Starting incremental sync of ... bookmark
-  value" (it prints `start_date` for reference streams that are read whole), "Stream is
-  assumed to be unsorted, progress is not resumable" (a WARNING on every run, while the
-  tap's own page checkpoints do resume), "Forcing full table replication" (a WARNING for the
-  normal case of a selected child that visits every parent; the cost plan counts it), "Added
-  ... as child stream" and "Skipping parse of env var settings".
+- The tap's own lines go to the `tap_moco` loggers; the SDK's per-stream bookkeeping (on its
+  `tap-moco` loggers) is quieted by level in the tap's default logging config,
+  `tap_moco/cli/logging.yaml`, which the command line hands to the SDK as
+  `SINGER_SDK_LOG_CONFIG` unless one is set (`use_default_log_config`).
 - METRIC lines are machine-readable and Meltano reads them, so they stay, at the level set
   by `TAP_MOCO_METRICS_LOG_LEVEL` (default INFO; WARNING hides them all). Two kinds are kept
   only at DEBUG, because they grow with the data, not with the run: the per-request
   `http_request_duration` timer (one line per request, 1,700 on the sandbox's default run)
   and points tagged with a child stream's parent context (three lines per parent record).
-  Totals per stream stay at INFO, and the summary table below carries the same counts.
+  This filter reads the metric's point, not its text. Totals per stream stay at INFO, and
+  the summary table below carries the same counts.
 - `start_line`/`end_line`: one INFO line when a top-level stream starts (naming its selected
   children, which start with it) and one when each stream ends: records, requests, seconds,
   and why it was skipped (forbidden, not offered) if it was.
@@ -25,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.metrics import Metric, Point
@@ -33,22 +32,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 METRICS_LEVEL_VARIABLE = "TAP_MOCO_METRICS_LOG_LEVEL"
-_SDK_CHATTER = (
-    "Beginning sync of ",
-    "Starting incremental sync of ",
-    "Stream is assumed to be unsorted",
-    "Skipping parse of env var settings",
-    "An unhandled error occurred while syncing",  # the tap prints the explained line
-)
-_SDK_CHATTER_ANYWHERE = ("as child stream to", "Forcing full table replication for")
+LOG_CONFIG_VARIABLE = "SINGER_SDK_LOG_CONFIG"
+LOG_CONFIG = resources.files("tap_moco.cli").joinpath("logging.yaml")
 
 
-def without_sdk_chatter(record: logging.LogRecord) -> bool:
-    """Logging filter: drop the SDK lines the tap replaces (see the module docstring)."""
-    message = record.msg if isinstance(record.msg, str) else str(record.msg)
-    if message.startswith(_SDK_CHATTER):
-        return False
-    return not any(part in message for part in _SDK_CHATTER_ANYWHERE)
+def use_default_log_config() -> None:
+    """Point the SDK at the tap's logging config, unless the user named one."""
+    os.environ.setdefault(LOG_CONFIG_VARIABLE, str(LOG_CONFIG))
 
 
 def _detail_metric(record: logging.LogRecord) -> bool:
@@ -63,15 +53,10 @@ def _detail_metric(record: logging.LogRecord) -> bool:
     return not point.tags.get("context")  # top-level streams carry an empty context
 
 
-def quiet_sdk_logs(tap_logger: logging.Logger, metrics_logger: logging.Logger) -> None:
-    """Install the filters (once per logger) and the metrics level from the environment."""
-    for logger, check in (
-        (tap_logger, without_sdk_chatter),
-        (logging.getLogger("singer_sdk"), without_sdk_chatter),
-        (metrics_logger, _detail_metric),
-    ):
-        if check not in logger.filters:
-            logger.addFilter(check)
+def quiet_sdk_logs(metrics_logger: logging.Logger) -> None:
+    """Install the metrics filter (once) and the metrics level from the environment."""
+    if _detail_metric not in metrics_logger.filters:
+        metrics_logger.addFilter(_detail_metric)
     level = os.environ.get(METRICS_LEVEL_VARIABLE)
     if level:
         metrics_logger.setLevel(level.upper())

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
-LOGGER = logging.getLogger("tap-moco.throttle")
+LOGGER = logging.getLogger("tap_moco.throttle")
 WAIT_LOG_THRESHOLD_SECONDS = 1.0
 LONGEST_PAUSE_SECONDS = 600.0
 """The longest 429 pause waited out: five times MOCO's longest window (2 minutes). A longer

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from tap_moco.client.throttle import RateLimiter
     from tap_moco.settings import Settings
 
-LOGGER = logging.getLogger("tap-moco.http")
+LOGGER = logging.getLogger("tap_moco.http")
 MAX_BACKOFF_SECONDS = 60.0
 MIN_PREFETCH_ROUND_TRIP_SECONDS = 0.02
 DECODED = "_moco_json"

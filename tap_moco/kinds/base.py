@@ -45,7 +45,6 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
 from tap_moco import schemas, sdk
-from tap_moco.cli.run_log import without_sdk_chatter
 from tap_moco.client.transport import decoded
 from tap_moco.errors import (
     MocoNotFoundError,
@@ -181,8 +180,9 @@ class MocoStream(RESTStream[PageToken]):
         self._conformer: RecordConformer | None = None  # built at the first record
         self._custom_values: custom_fields.CustomValues | None = None  # set at the SCHEMA
         self._count_lock = threading.Lock()  # `fetch` runs in prefetch threads
-        # By name: on the SDK's development branch `Stream.logger` is a LoggerAdapter.
-        logging.getLogger(self.logger.name).addFilter(without_sdk_chatter)
+        # The tap's own lines: `tap_moco.*`, apart from the SDK's `tap-moco.*` bookkeeping,
+        # which the logging config quiets by level (`tap_moco/cli/logging.yaml`).
+        self.moco_log = logging.getLogger(f"tap_moco.{self.name}")
         self._answered = False
         self._schema_written = False
         self._everything_selected: bool | None = None
@@ -320,8 +320,8 @@ class MocoStream(RESTStream[PageToken]):
             custom = self._custom_values
             declared = custom_fields.declared_fields(schema)
             if custom is None and declared:
-                custom = custom_fields.CustomValues(declared, self.name, self.logger)
-            self._conformer = RecordConformer(schema, self.name, self.logger, custom)
+                custom = custom_fields.CustomValues(declared, self.name, self.moco_log)
+            self._conformer = RecordConformer(schema, self.name, self.moco_log, custom)
         return self._conformer
 
     def type_custom_fields(self, definitions: list[custom_fields.Definition]) -> None:
@@ -341,17 +341,17 @@ class MocoStream(RESTStream[PageToken]):
         declared = custom_fields.declared_fields(schema)
         if not declared or self.spec.entity is None:
             return
-        live = custom_fields.live_definitions(self.transport, self.logger.warning)
+        live = custom_fields.live_definitions(self.transport, self.moco_log.warning)
         if live is None:
             return
         drift = custom_fields.compare(declared, custom_fields.for_entity(live, self.spec.entity))
         line = drift.line(self.name)
         if line:
-            self.logger.info("%s", line)
+            self.moco_log.info("%s", line)
         self._custom_values = custom_fields.CustomValues(
             declared,
             self.name,
-            self.logger,
+            self.moco_log,
             raw={name: now for name, (_was, now) in drift.changed.items()},
             announced=[*drift.new, *drift.renamed],
         )
@@ -443,7 +443,7 @@ class MocoStream(RESTStream[PageToken]):
             self._skip(exc, "MOCO does not offer it to this account (module not enabled?)")
             return
         where = ", ".join(f"{key} {value}" for key, value in (context or {}).items())
-        self.logger.info("Stream '%s': nothing for %s (%s)", self.name, where, exc)
+        self.moco_log.info("Stream '%s': nothing for %s (%s)", self.name, where, exc)
         if self.spec.shape is not Shape.OBJECT:  # an object's 404 is its answer, a list's a gap
             self.not_whole = "a parent's list answered 404 (named above)"
 
@@ -451,7 +451,7 @@ class MocoStream(RESTStream[PageToken]):
         if self.settings.strict_mode:
             raise exc
         self.skipped = why
-        self.logger.warning("%s; skipping the stream: %s (strict_mode fails instead)", exc, why)
+        self.moco_log.warning("%s; skipping the stream: %s (strict_mode fails instead)", exc, why)
 
     def post_process(
         self, row: dict[str, Any], context: Context | None = None

@@ -179,7 +179,7 @@ class PagedListStream(MocoStream):
     ) -> PagedRead:
         return PagedRead(
             stream=self.name,
-            logger=self.logger,
+            logger=self.moco_log,
             per_page=self.settings.per_page,
             fetch=lambda page: self.fetch(context, PageToken(page, extra)),
             records=records,
@@ -200,7 +200,7 @@ class PagedListStream(MocoStream):
 
     def _reread(self, context: Context | None) -> Iterator[dict[str, Any]]:
         """The whole list again with a new version; ACTIVATE_VERSION once it settled."""
-        self.logger.info("Stream '%s': re-reading it whole to propagate deletes", self.name)
+        self.moco_log.info("Stream '%s': re-reading it whole to propagate deletes", self.name)
         sdk.set_version(self, deletes.next_version(self))
         self.mode = WHOLE
         try:
@@ -238,7 +238,9 @@ class PagedListStream(MocoStream):
             after = Anchor(tuple(last), by_id=self._sorted_by_id())
         else:
             page = 1  # no record to find again: what shifted cannot be told
-        self.logger.info("Stream '%s': resuming at page %d after an interruption", self.name, page)
+        self.moco_log.info(
+            "Stream '%s': resuming at page %d after an interruption", self.name, page
+        )
         return page, min(started, self.synced_at), after
 
     def _sorted_by_id(self) -> bool:

@@ -35,7 +35,7 @@ class TaggingsFanOutStream(MocoStream):
             try:
                 ids = self._ids(listed.path, listed.params)
             except MocoPermissionError as exc:
-                self.logger.warning("%s; no taggings for %s", exc, entity)
+                self.moco_log.warning("%s; no taggings for %s", exc, entity)
                 self.not_whole = f"the {entity} list was refused"
                 continue
             for entity_id in ids:
@@ -53,7 +53,7 @@ class TaggingsFanOutStream(MocoStream):
 
         paged = PagedRead(
             stream=self.name,
-            logger=self.logger,
+            logger=self.moco_log,
             per_page=per_page,
             fetch=fetch,
             records=lambda response: list(self.parse_response(response)),

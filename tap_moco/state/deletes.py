@@ -210,7 +210,7 @@ def begin(stream: Stream) -> None:
         if _whole(each):
             sdk.set_version(each, next_version(each))
         elif each.reconciles:
-            each.logger.warning(
+            each.moco_log.warning(
                 "Stream '%s': a reconciling run cannot read it whole (a child of a parent "
                 "read incrementally): no ACTIVATE_VERSION",
                 each.name,
@@ -231,7 +231,7 @@ def finish(stream: Stream) -> None:
             continue
         partial = _partial(each)
         if partial:
-            each.logger.info("Stream '%s': no ACTIVATE_VERSION this run: %s", each.name, partial)
+            each.moco_log.info("Stream '%s': no ACTIVATE_VERSION this run: %s", each.name, partial)
             continue
         sdk.activate_version(each, version)
         baseline = each.stream_state.get(STATE_KEY)
@@ -422,7 +422,7 @@ class Watch:
         MOCO's count still proves deletes (at worst an extra re-read), one below it proves
         nothing and the old baseline stays.
         """
-        logger, name = self.stream.logger, self.stream.name
+        logger, name = self.stream.moco_log, self.stream.name
         if self.baseline is None:
             # A read resumed from a checkpoint without `first` (an older tap) counts now.
             fresh = self.first or self.count()
@@ -475,7 +475,7 @@ class Watch:
         size = self.now.total if self.now is not None else 0
         if size <= limit:
             return True
-        self.stream.logger.warning(
+        self.stream.moco_log.warning(
             "Stream '%s': %d record(s) deleted in MOCO stay in the warehouse: re-reading "
             "%d records exceeds delete_detection_max_records (%d); a reconciling run "
             "(activate_version_streams) or a higher limit removes them",
