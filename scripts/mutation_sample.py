@@ -23,10 +23,18 @@ How:
    messages (`msg = ...`), string literals and docstrings, and annotations (never evaluated
    under `from __future__ import annotations`); then `--per-module` of them per module,
    drawn with `--seed`.
-4. Each mutant: its covering tests, fastest first, `-x`, a timeout from their measured time.
-   killed: a test failed; timeout: a test or the run ran out of time; survived: all passed;
-   no-coverage: no test runs the line. Survivors listed in scripts/mutation_equivalents.toml
-   (each with a reason) are equivalent and leave the score: killed / (total - equivalent).
+4. Each mutant: its covering tests, fastest first (this plugin undoes the conftest's
+   slow-files-first order), `-x`, so the first failure ends the run. Every test gets a timeout
+   of its own from its unmutated time (`PER_TEST_FACTOR` x that, at least `PER_TEST_FLOOR`),
+   and the mutant's whole run a cap of `CAP_FACTOR` x its tests' unmutated time plus
+   `CAP_MARGIN` (or `--mutant-timeout`).
+   killed: a test failed; timeout: a test ran out of its own timeout, or the run out of a cap
+   its tests' unmutated time fits well inside (at most `HANG_SHARE` of it), i.e. the mutant
+   hangs or crawls; inconclusive: the run ran out of a cap too tight for its tests even
+   unmutated (raise --mutant-timeout); survived: all passed; no-coverage: no test runs the
+   line. Survivors listed in scripts/mutation_equivalents.toml (each with a reason) are
+   equivalent. Score = (killed + timeout) / (total - equivalent - error): a hang is detected
+   (the tests fail on it, if slowly), an inconclusive run is not.
 
 Usage: python scripts/mutation_sample.py [--seed 1] [--per-module 8] [--module tap_moco/x.py]
        [--ref HEAD] [--mutant-timeout SECONDS]
@@ -97,8 +105,14 @@ LOG_METHODS = frozenset(
 )
 MESSAGE_NAMES = frozenset({"msg"})
 STRING_TYPES = frozenset({"string", "fstring", "strings"})
+ORDER_VAR = "MUTATION_TEST_ORDER"
 MAP_TIMEOUT = 3600
-TEST_TIMEOUT_FLOOR = 60  # per test, seconds; a mutant that hangs one is a timeout
+PER_TEST_FLOOR = 60  # seconds: no test's timeout is shorter (fixtures set up on first use)
+PER_TEST_FACTOR = 5  # a test's timeout is this many times its unmutated time
+CAP_FACTOR = 2.5  # a mutant's cap: this many times its tests' unmutated time ...
+CAP_MARGIN = 60  # ... plus this many seconds (pytest's start and collection)
+HANG_SHARE = 0.5  # a run out of its cap is a hang if its tests' unmutated time is at most this
+EXTRA_SECONDS = 10  # the guess for an --extra-tests file, which the map has not timed
 
 
 # -- the mutants ------------------------------------------------------------------------------
@@ -426,6 +440,25 @@ def pytest_runtest_logreport(report: Any) -> None:
         entry["outcome"] = "skipped"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """A mutant run: the tests in the runner's order (fastest first), each with its timeout.
+
+    tests/conftest.py puts the slow files first for `make test`; here that would run minutes
+    of tests before the one that fails fast. Tests the order does not name (--extra-tests)
+    keep their place ahead of the named ones.
+    """
+    path = os.environ.get(ORDER_VAR)
+    if not path:
+        return
+    timeouts: dict[str, float] = json.loads(Path(path).read_text(encoding="utf-8"))
+    rank = {node: n for n, node in enumerate(timeouts)}
+    items.sort(key=lambda item: rank.get(item.nodeid, -1))
+    for item in items:
+        if item.nodeid in timeouts:
+            item.add_marker(pytest.mark.timeout(timeouts[item.nodeid]))
+
+
 def pytest_sessionfinish() -> None:
     """Hand the outcomes to the runner."""
     target = os.environ.get(OUTCOMES_VAR)
@@ -447,9 +480,11 @@ class Result:
     occurrence: int
     before: str
     after: str
-    status: str  # killed | survived | timeout | no-coverage | equivalent | error
+    status: str  # killed | timeout | inconclusive | survived | no-coverage | equivalent | error
     tests: int = 0
     seconds: float = 0.0
+    baseline: float = 0.0  # the covering tests' unmutated seconds, from the map
+    cap: float = 0.0  # the seconds the mutant's run was allowed
     killed_by: str = ""
     reason: str = ""
     scope: str = ""  # the def or class around the line, e.g. "PagedRead._find"
@@ -524,16 +559,21 @@ def scope_of(source: str, line: int) -> str:
     return found[1]
 
 
-def run_tests(copy: Path, args: list[str], budget: float) -> tuple[int | None, str]:
+def run_tests(
+    copy: Path, args: list[str], budget: float, extra_env: dict[str, str] | None = None
+) -> tuple[int | None, str]:
     """Run pytest: its exit code and output; (None, partial output) when `budget` ran out.
 
     pytest runs in a session of its own, and on timeout the whole group goes (taps and sandbox
-    servers a test started included), not only pytest.
+    servers a test started included), not only pytest. `extra_env`'s PYTHONPATH is appended.
     """
+    env = mutants.environment(copy)
+    for name, value in (extra_env or {}).items():
+        env[name] = os.pathsep.join([env[name], value]) if name == "PYTHONPATH" else value
     proc = subprocess.Popen(
         args,
         cwd=copy,
-        env=mutants.environment(copy),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -577,29 +617,60 @@ def run_mutant(
     if not tests and not extra:
         result.status = "no-coverage"
         return result
-    expected = sum(cmap.tests[t]["seconds"] for t in tests) + 10 * len(extra)
-    slowest = max([cmap.tests[t]["seconds"] for t in tests] or [0.0])
-    per_test = max(TEST_TIMEOUT_FLOOR, round(5 * slowest))
-    budget = 120 + 3 * expected
-    if cap is not None:
-        budget = min(budget, cap)
+    baseline = sum(cmap.tests[t]["seconds"] for t in tests) + EXTRA_SECONDS * len(extra)
+    budget = mutant_cap(baseline) if cap is None else cap
+    result.baseline, result.cap = round(baseline, 1), round(budget, 1)
+    timeouts = {t: timeout_for(cmap.tests[t]["seconds"]) for t in tests}
+    order = copy / ".mutation-order.json"
+    order.write_text(json.dumps(timeouts), encoding="utf-8")
     args = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
-    own = f"test_mutation_kills_{Path(mutation.module).stem}"  # the module's own kills first
-    extra = sorted(extra, key=lambda name: (Path(name).stem != own, name))
-    args += ["-p", "no:randomly", f"--timeout={per_test}", *extra, *tests]
+    args += ["-p", "mutation_sample", "-p", "no:randomly", f"--timeout={PER_TEST_FLOOR}"]
+    own = {module_kills(mutation.module), f"test_mutation_kills_{Path(mutation.module).stem}"}
+    extra = sorted(extra, key=lambda name: (Path(name).stem not in own, name))  # its own first
+    args += [*extra, *tests]
+    env = {ORDER_VAR: str(order), "PYTHONPATH": str(Path(__file__).resolve().parent)}
     started = time.monotonic()
     path.write_text(runnable(mutated), encoding="utf-8")
     try:
-        code, output = run_tests(copy, args, budget)
+        code, output = run_tests(copy, args, budget, env)
     finally:
         path.write_text(source, encoding="utf-8")
     result.seconds = round(time.monotonic() - started, 1)
     result.status, result.killed_by = classify(code, output)
     if code is None:
-        result.reason = f"ran out of {budget:.0f}s"
+        if is_hang(baseline, budget):
+            result.reason = f"ran out of its {budget:.0f}s cap; unmutated {baseline:.0f}s"
+        else:
+            result.status = "inconclusive"
+            result.reason = (
+                f"ran out of {budget:.0f}s, too tight for its tests' unmutated {baseline:.0f}s"
+            )
+    elif result.status == "timeout":
+        result.reason = f"{result.killed_by} ran out of its own timeout"
     if result.status == "error":
         result.reason = "\n".join(output.strip().splitlines()[-3:])
     return result
+
+
+def module_kills(module: str) -> str:
+    """The stem of a module's own kill tests: tap_moco/kinds/base.py -> ..._kinds_base."""
+    parts = Path(module).with_suffix("").parts[1:]
+    return "test_mutation_kills_" + "_".join(parts)
+
+
+def timeout_for(seconds: float) -> float:
+    """One test's timeout from its unmutated time."""
+    return float(max(PER_TEST_FLOOR, round(PER_TEST_FACTOR * seconds)))
+
+
+def mutant_cap(baseline: float) -> float:
+    """A mutant's cap from its tests' unmutated time: generous enough that only a hang hits."""
+    return CAP_FACTOR * baseline + CAP_MARGIN
+
+
+def is_hang(baseline: float, cap: float) -> bool:
+    """A run out of `cap` is a hang when its tests, unmutated, fit well inside the cap."""
+    return baseline <= HANG_SHARE * cap
 
 
 def add_extra_tests(copy: Path, patterns: Iterable[str]) -> list[str]:
@@ -640,12 +711,14 @@ def score_table(results: list[Result]) -> list[dict[str, Any]]:
         mine = [r for r in results if module in ("all", r.module)]
         counts = {s: sum(r.status == s for r in mine) for s in STATUSES}
         scored = len(mine) - counts["equivalent"] - counts["error"]
-        score = counts["killed"] / scored if scored else None
+        score = (counts["killed"] + counts["timeout"]) / scored if scored else None
         rows.append({"module": module, "total": len(mine), **counts, "score": score})
     return rows
 
 
-STATUSES = ("killed", "timeout", "survived", "no-coverage", "equivalent", "error")
+STATUSES = (
+    "killed", "timeout", "inconclusive", "survived", "no-coverage", "equivalent", "error"
+)  # fmt: skip
 
 
 def markdown(results: list[Result], seed: int, per_module: int, seconds: float) -> str:
@@ -653,8 +726,11 @@ def markdown(results: list[Result], seed: int, per_module: int, seconds: float) 
     out = [
         f"# Mutation sample: seed {seed}, {per_module} per module, cosmic-ray operators",
         "",
-        f"{len(results)} mutants in {seconds / 60:.0f} min. Score = killed / (total - "
-        "equivalent - error); timeouts are not counted as kills.",
+        f"{len(results)} mutants in {seconds / 60:.0f} min. Score = (killed + timeout) / "
+        "(total - equivalent - error). timeout: the mutant hangs (a test ran past its own "
+        f"timeout, {PER_TEST_FACTOR}x its unmutated time, or the run past a cap its tests' "
+        f"unmutated time fits in at most {HANG_SHARE:.0%} of); inconclusive: the cap was too "
+        "tight for the tests even unmutated, not counted as detected.",
         "",
         "| module | total | " + " | ".join(STATUSES) + " | score |",
         "|---|" + "---:|" * (len(STATUSES) + 2),
@@ -664,12 +740,14 @@ def markdown(results: list[Result], seed: int, per_module: int, seconds: float) 
         cells = " | ".join(str(row[s]) for s in STATUSES)
         name = f"**{row['module']}**" if row["module"] == "all" else row["module"]
         out.append(f"| {name} | {row['total']} | {cells} | {score} |")
-    for status in ("survived", "no-coverage", "timeout", "equivalent", "error"):
+    for status in ("survived", "no-coverage", "inconclusive", "timeout", "equivalent", "error"):
         listed = [r for r in results if r.status == status]
         if listed:
             out += ["", f"## {status}", ""]
             for r in listed:
-                extra = f" ({r.tests} tests, {r.seconds:.0f}s)" if r.tests else ""
+                extra = f" ({r.tests} tests, {r.seconds:.0f}s" if r.tests else ""
+                if extra:
+                    extra += f"; unmutated {r.baseline:.0f}s, cap {r.cap:.0f}s)" if r.cap else ")"
                 why = f" - {r.reason}" if r.reason else ""
                 out.append(
                     f"- {r.module}:{r.line}{f' ({r.scope})' if r.scope else ''} {r.operator}: "
@@ -731,9 +809,25 @@ def rescore(path: Path, entries: list[dict[str, Any]]) -> list[Result]:
     return results
 
 
+def merge(args: argparse.Namespace) -> int:
+    """One report from runs of the same seed and size over other modules (a later run wins)."""
+    payloads = [json.loads(path.read_text(encoding="utf-8")) for path in args.merge]
+    if len({(p["seed"], p["per_module"], p.get("commit", "")) for p in payloads}) != 1:
+        msg = "--merge: the runs differ in seed, size or commit"
+        raise SystemExit(msg)
+    by_id = {entry["id"]: Result(**entry) for p in payloads for entry in p["mutants"]}
+    results = sorted(by_id.values(), key=lambda r: (r.module, r.line, r.operator, r.occurrence))
+    args.seed, args.per_module = payloads[0]["seed"], payloads[0]["per_module"]
+    args.ref = payloads[0].get("commit") or None
+    complete = all(p["complete"] for p in payloads)
+    print(write_report(results, args, sum(p["seconds"] for p in payloads), complete=complete))
+    return 0
+
+
 def report_stem(args: argparse.Namespace) -> Path:
     """Where a run's report goes: .mutation/sample-seed<S>-n<N> (.md and .json)."""
-    return CACHE / f"sample-seed{args.seed}-n{args.per_module}"
+    name = f"-{args.name}" if getattr(args, "name", "") else ""
+    return CACHE / f"sample-seed{args.seed}-n{args.per_module}{name}"
 
 
 def previous_results(args: argparse.Namespace) -> dict[str, Result]:
@@ -767,6 +861,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--per-module", type=int, default=8)
     parser.add_argument("--module", action="append", default=[], help="only these modules")
     parser.add_argument("--list", action="store_true", help="list the sample and exit")
+    parser.add_argument(
+        "--mutant",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only these mutants of the sample (ids as --list prints them); with --retry"
+        " the earlier run's other results are kept",
+    )
+    parser.add_argument(
+        "--name",
+        default="",
+        help="a suffix for the report's file names, so that runs of other modules side by side"
+        " do not overwrite each other's (merge them with --merge)",
+    )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="merge finished runs' .json (same seed and size, other modules) into one report",
+    )
     parser.add_argument("--rebuild-map", action="store_true")
     parser.add_argument(
         "--ref", help="mutate this commit (git archive) instead of the working tree, e.g. HEAD"
@@ -775,7 +890,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--mutant-timeout",
         type=float,
         metavar="SECONDS",
-        help="at most this long per mutant (default: 120s + 3x its tests' measured time)",
+        help=f"at most this long per mutant (default: {CAP_FACTOR}x its tests' unmutated time"
+        f" + {CAP_MARGIN}s); a run out of it counts as a timeout only if that time is at most"
+        f" {HANG_SHARE:.0%}% of it, else as inconclusive",
     )
     parser.add_argument(
         "--rescore",
@@ -809,6 +926,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ref:
         args.ref = resolve(args.ref)  # HEAD moves; the report names the commit
 
+    if args.merge:
+        return merge(args)
+
     if args.rescore:
         payload = json.loads(args.rescore.read_text(encoding="utf-8"))
         args.seed, args.per_module = payload["seed"], payload["per_module"]
@@ -821,6 +941,8 @@ def main(argv: list[str] | None = None) -> int:
     copy = snapshot(args.ref)
     try:
         chosen = sample(copy, args.seed, args.per_module, args.module)
+        if args.mutant:  # a few of the sample, by id (the rest of an earlier run stays)
+            chosen = [m for m in chosen if m.ident in args.mutant]
         if args.list:
             for m in chosen:
                 print(m.ident)
@@ -858,7 +980,7 @@ def main(argv: list[str] | None = None) -> int:
     results.sort(key=lambda r: (r.module, r.line, r.operator, r.occurrence))
     report = write_report(results, args, time.monotonic() - started, complete=True)
     print(report)
-    print(f"written: {CACHE}/sample-seed{args.seed}-n{args.per_module}.md and .json")
+    print(f"written: {report_stem(args)}.md and .json")
     return 0
 
 

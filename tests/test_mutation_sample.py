@@ -171,9 +171,9 @@ def test_a_mutant_that_runs_past_its_cap_is_a_timeout_and_its_processes_go(
     cmap = ms.CoverageMap(
         tree="x", tests={"tests/test_calc.py::test_add": {"outcome": "passed", "seconds": 0.1}}
     )
-    result = ms.run_mutant(repo, plus, ["tests/test_calc.py::test_add"], cmap, cap=3)
-    assert result.status == "timeout"
-    assert result.seconds < 30
+    result = ms.run_mutant(repo, plus, ["tests/test_calc.py::test_add"], cmap, cap=20)
+    assert result.status == "timeout"  # 0.1s unmutated: a hang
+    assert result.seconds < 50
     assert (repo / "tap_moco" / "calc.py").read_text() == source
     pid = int(pidfile.read_text())
     for _ in range(50):  # the killed group's orphan is reaped by init shortly after
@@ -283,3 +283,91 @@ def test_extra_tests_run_for_a_mutant_no_mapped_test_covers(repo: Path) -> None:
     assert ms.run_mutant(repo, minus, [], cmap).status == "no-coverage"
     result = ms.run_mutant(repo, minus, [], cmap, extra=["tests/test_new.py"])
     assert (result.status, result.killed_by) == ("killed", "tests/test_new.py::test_unused")
+
+
+def test_covering_tests_run_in_the_runners_order_whatever_the_conftest_does(repo: Path) -> None:
+    (repo / "tests" / "conftest.py").write_text(
+        "def pytest_collection_modifyitems(items):\n    items.reverse()\n"
+    )
+    (repo / "tests" / "test_calc.py").write_text(
+        "from tap_moco.calc import add\n\n"
+        "def test_fast():\n    assert add(2, 3) == 5\n\n"
+        "def test_slow():\n    assert add(1, 1) == 2\n"
+    )
+    source = (repo / "tap_moco" / "calc.py").read_text()
+    plus = next(
+        m
+        for m in ms.enumerate_mutations("tap_moco/calc.py", source)
+        if m.line == line_of("return a + b") and m.operator.endswith("_Add_Sub")
+    )
+    fast, slow = "tests/test_calc.py::test_fast", "tests/test_calc.py::test_slow"
+    cmap = ms.CoverageMap(
+        tree="x",
+        tests={
+            fast: {"outcome": "passed", "seconds": 0.1},
+            slow: {"outcome": "passed", "seconds": 9},
+        },
+    )
+    result = ms.run_mutant(repo, plus, [fast, slow], cmap)
+    assert (result.status, result.killed_by) == ("killed", fast)  # -x: the first to fail
+    assert result.baseline == 9.1
+    assert result.cap == round(ms.mutant_cap(9.1), 1)
+
+
+def test_a_cap_too_tight_for_the_unmutated_tests_is_inconclusive_not_a_hang(repo: Path) -> None:
+    (repo / "tests" / "test_calc.py").write_text(
+        "import time\nfrom tap_moco.calc import add\n\n"
+        "def test_add():\n    time.sleep(30)\n    assert add(2, 3) == 5\n"
+    )
+    source = (repo / "tap_moco" / "calc.py").read_text()
+    plus = next(
+        m
+        for m in ms.enumerate_mutations("tap_moco/calc.py", source)
+        if m.line == line_of("return a + b") and m.operator.endswith("_Add_Sub")
+    )
+    cmap = ms.CoverageMap(
+        tree="x", tests={"tests/test_calc.py::test_add": {"outcome": "passed", "seconds": 30}}
+    )
+    result = ms.run_mutant(repo, plus, ["tests/test_calc.py::test_add"], cmap, cap=3)
+    assert result.status == "inconclusive"
+    assert ms.is_hang(30, ms.mutant_cap(30))  # the default cap leaves room
+    assert not ms.is_hang(30, 40)
+    assert ms.timeout_for(0.5) == ms.PER_TEST_FLOOR
+    assert ms.timeout_for(100) == 100 * ms.PER_TEST_FACTOR
+
+
+def test_the_score_counts_hangs_as_detected_and_inconclusive_runs_against() -> None:
+    def result(status: str) -> ms.Result:
+        return ms.Result("id", "m.py", 3, "core/AddNot", 0, "a", "b", status)
+
+    statuses = ["killed"] * 6 + ["timeout", "inconclusive", "survived", "equivalent", "error"]
+    table = ms.score_table([result(s) for s in statuses])
+    assert table[-1]["module"] == "all"
+    assert table[-1]["score"] == 7 / 9
+    assert table[-1]["inconclusive"] == 1
+
+
+def test_runs_side_by_side_merge_into_one_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    monkeypatch.setattr(ms, "CACHE", tmp_path)
+
+    def run(name: str, *results: ms.Result) -> Path:
+        path = tmp_path / f"run-{name}.json"
+        payload = {"seed": 1, "per_module": 4, "commit": "c", "complete": True, "seconds": 60}
+        payload["mutants"] = [dataclasses.asdict(r) for r in results]
+        path.write_text(json.dumps(payload))
+        return path
+
+    a = ms.Result("a.py:1:core/AddNot#0", "a.py", 1, "core/AddNot", 0, "x", "y", "survived")
+    b = ms.Result("b.py:1:core/AddNot#0", "b.py", 1, "core/AddNot", 0, "x", "y", "killed")
+    again = dataclasses.replace(a, status="killed")
+    args = argparse.Namespace(merge=[run("1", a, b), run("2", again)], name="", ref=None)
+    assert ms.merge(args) == 0
+    merged = json.loads((tmp_path / "sample-seed1-n4.json").read_text())
+    assert [(m["id"], m["status"]) for m in merged["mutants"]] == [
+        (a.id, "killed"),
+        (b.id, "killed"),
+    ]
