@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sandbox import Sandbox, SandboxConfig
-from sandbox.runner import SECRET_KEY
+from sandbox.runner import ROOT, SECRET_KEY
+from tests.bytecode import compile_sources
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -44,18 +45,41 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
 SLOW_FIRST = (
     "test_readme_walkthrough.py",
     "test_soak.py",
-    "test_targets.py",
-    "test_meltano.py",
-    "test_custom_fields_loaders.py",
     "test_nothing_lost.py",
+    "test_bench.py",
     "test_deletes.py",
+    "test_meltano.py",
+    "test_targets.py",
     "test_reliability.py",
+    "test_custom_fields.py",
+    "test_hostile.py",
+    "test_custom_fields_loaders.py",
 )
-"""Files that take minutes: started first, so that `make test`'s workers finish together."""
+"""Files that take minutes, slowest first (measured under `make test`): started first, so that
+the workers finish together."""
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow files first (pytest-xdist hands files to workers in this order)."""
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process: bytecode for the project's packages, and files in SLOW_FIRST order.
+
+    pytest-xdist's `--dist loadfile` sorts the files by their number of tests unless told not
+    to (`--loadscope-reorder` is its default), which would start the slow files last.
+    """
+    if hasattr(config, "workerinput"):  # an xdist worker: the main process did both
+        return
+    compile_sources(ROOT)
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, slow files first (its workers are handed files in this order).
+
+    A plain run keeps the order it was given: `scripts/mutants.py` names a defect's quick
+    tests first and stops at the first failure.
+    """
+    if not hasattr(config, "workerinput"):
+        return
 
     def rank(item: pytest.Item) -> int:
         name = item.path.name

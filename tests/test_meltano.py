@@ -22,6 +22,7 @@ import pytest
 from sandbox.expected import expected_keys
 from sandbox.runner import ROOT, SECRET_KEY
 from tap_moco.streams import STREAM_SPECS
+from tests.bytecode import compile_venv
 from tests.pg import postgres_cluster, psql
 
 MELTANO = os.environ.get("MELTANO_BIN")
@@ -52,11 +53,14 @@ def install_plugins() -> None:
     """`meltano install` in the repository's project, one worker at a time.
 
     The suite runs on several pytest-xdist workers; the Meltano tests share this project's
-    installed plugins (`.meltano/extractors`, `.meltano/loaders`), never its run files.
+    installed plugins (`.meltano/extractors`, `.meltano/loaders`), never its run files. The
+    plugins' venvs get bytecode (`tests/bytecode.py`): every pipeline starts tap and loader.
     """
     with (Path(tempfile.gettempdir()) / "tap-moco-meltano-install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         meltano("install")
+        for venv in sorted((ROOT / ".meltano").glob("*/*/venv")):
+            compile_venv(venv)
 
 
 @pytest.fixture(scope="session")
