@@ -85,6 +85,18 @@ BY_ID = {"sort_by": "id"}
 
 
 @dataclass(frozen=True)
+class DateFilter:
+    """How a list filters records by their date: `low`/`high` parameters, both inclusive.
+
+    Delete detection narrows a shortfall with it (`tap_moco.state.buckets`).
+    """
+
+    field: str = "date"
+    low: str = "from"
+    high: str = "to"
+
+
+@dataclass(frozen=True)
 class StreamSpec:
     """The facts about one MOCO resource that a stream needs.
 
@@ -110,6 +122,8 @@ class StreamSpec:
             items), so only changed parents are visited; otherwise every parent is.
         entity: MOCO's entity name of the records (`Project`, `Company`...): the custom
             field definitions of that entity type `custom_properties` at discovery.
+        dated: the list's filter by record date, with which delete detection finds the
+            dates a deleted record left (`DateFilter`).
     """
 
     name: str
@@ -128,6 +142,7 @@ class StreamSpec:
     taggable_entities: tuple[tuple[str, StreamSpec], ...] = ()
     follows_parent: bool = False
     entity: str | None = None
+    dated: DateFilter | None = None
 
     @property
     def schema_source_path(self) -> str:

@@ -19,19 +19,22 @@ ordinary sync would not, and a first run's page 1 gives the count for free.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
+
+from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 from tap_moco import sdk
 from tap_moco.client.transport import decoded
 from tap_moco.errors import MocoRequestError, MocoStateError
 from tap_moco.kinds.base import RESUME_KEY, MocoStream, PageToken, updated_after
-from tap_moco.listing.link_header import page_of
+from tap_moco.listing.link_header import header_int, page_of
 from tap_moco.listing.pages import Anchor, PagedRead
+from tap_moco.records.timestamps import format_timestamp
 from tap_moco.spec import Shape
-from tap_moco.state import deletes
+from tap_moco.state import buckets, dated, deletes
 
 if TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Callable, Iterable, Iterator, Mapping
     from concurrent.futures import Executor
 
@@ -85,6 +88,8 @@ class PagedListStream(MocoStream):
                 whole=filter_value == scope,
                 scope=self.scope_start(),
             )
+            if self.spec.dated is not None and "created_at" in self.schema.get("properties", {}):
+                watch.date(self.spec.dated.field, self._narrow)
             watch.before_read()
         elif state is not None:
             deletes.forget(state)
@@ -125,7 +130,7 @@ class PagedListStream(MocoStream):
             # next run would "resume" a finished read and not judge it) nor the old baseline.
             sdk.write_state(self)
         if watch is not None and vanished and watch.may_reread():
-            yield from self._reread(context)
+            yield from self._reread(context, watch)
 
     def warm_up(self, pool: Executor) -> None:
         """Send the read's first request ahead: the count if one comes first, else page 1.
@@ -198,19 +203,99 @@ class PagedListStream(MocoStream):
         finally:
             self.mode = CHANGES
 
-    def _reread(self, context: Context | None) -> Iterator[dict[str, Any]]:
+    def _reread(self, context: Context | None, watch: deletes.Watch) -> Iterator[dict[str, Any]]:
         """The whole list again with a new version; ACTIVATE_VERSION once it settled."""
         self.moco_log.info("Stream '%s': re-reading it whole to propagate deletes", self.name)
         sdk.set_version(self, deletes.next_version(self))
         self.mode = WHOLE
         try:
-            paged = self._paged(context, {}, self.page_records)
+            paged = self._paged(context, {}, watch.reread_pages(self.page_records))
             yield from paged(1)
         finally:
             self.mode = CHANGES
+        watch.after_reread(settled=paged.settled)
         self.reread_complete = paged.settled
         if paged.settled:
             self.not_whole = None  # a resumed first pass is covered by the whole re-read
+
+    def _narrow(self, run: dated.DatedRun, since: str) -> buckets.Outcome:
+        """Name the records deleted since the last run by their dates (`state.buckets`)."""
+        date_filter = self.spec.dated
+        assert date_filter is not None and run.belief is not None
+
+        def window(first: int, last: int) -> dict[str, str]:
+            return {
+                date_filter.low: dt.date.fromordinal(first).isoformat(),
+                date_filter.high: dt.date.fromordinal(last).isoformat(),
+            }
+
+        def count(first: int, last: int) -> int | None:
+            self.mode = COUNT
+            try:
+                return header_int(self.fetch(None, PageToken(1, window(first, last))), "X-Total")
+            finally:
+                self.mode = CHANGES
+
+        def listed(extra: Mapping[str, str]) -> list[dict[str, Any]] | None:
+            self.mode = WHOLE
+            try:
+                paged = self._paged(None, extra, self.page_records)
+                records = list(paged(1))
+            finally:
+                self.mode = CHANGES
+            return records if paged.settled else None
+
+        def read(first: int, last: int) -> list[buckets.Seen] | None:
+            records = listed(window(first, last))
+            if records is None:
+                return None
+            collector = dated.DatedRun(date_filter.field, None, run.today, None)
+            collector.page(records)
+            return list(collector.seen.values())
+
+        def existing(keys: list[int]) -> dict[int, int | None] | None:
+            records = listed({"ids": ",".join(str(key) for key in keys)})
+            if records is None:
+                return None
+            return {
+                record["id"]: dated.day_of(record.get(date_filter.field))
+                for record in records
+                if isinstance(record.get("id"), int)
+            }
+
+        outcome = buckets.Localiser(run.belief, run.member(since), count, read, existing).run()
+        if outcome.deleted:
+            self._send_deleted(sorted(outcome.deleted))
+        return outcome
+
+    def _send_deleted(self, keys: list[int]) -> None:
+        """RECORDs marking rows deleted, under a SCHEMA of the key alone, then ours again.
+
+        A SCHEMA without the other fields makes SQL targets update only the key and
+        `_sdc_deleted_at`: the row keeps its last values (an upsert of a record with only
+        its key would set every other column to NULL).
+        """
+        properties = self.schema.get("properties", {})
+        schema = {
+            "type": "object",
+            "properties": {
+                "id": properties.get("id", {"type": ["integer"]}),
+                deletes.DELETED_AT: {"type": ["string", "null"], "format": "date-time"},
+            },
+        }
+        moment = dt.datetime.now(dt.timezone.utc)
+        stamp = format_timestamp(moment)
+        for stream_map in self.stream_maps:
+            alias = stream_map.stream_alias
+            sdk.tap_of(self).write_message(SchemaMessage(alias, schema, ["id"]))
+            for key in keys:
+                record = {"id": key, deletes.DELETED_AT: stamp}
+                sdk.tap_of(self).write_message(RecordMessage(alias, record, time_extracted=moment))
+        self._schema_written = False
+        self._write_schema_message()
+        self.moco_log.info(
+            "Stream '%s': %d records deleted in MOCO marked (_sdc_deleted_at)", self.name, len(keys)
+        )
 
     def page_records(self, response: requests.Response) -> list[dict[str, Any]]:
         """The records of one page, which must be a JSON list."""

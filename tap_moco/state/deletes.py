@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tap_moco import sdk
 from tap_moco.listing.link_header import header_int
 from tap_moco.records.timestamps import format_timestamp, normalize_timestamp, parse_timestamp
+from tap_moco.state import dated
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
     from tap_moco.kinds.base import MocoStream
+    from tap_moco.state.buckets import Outcome
 
 STATE_KEY = "deletes"
 """Stream state key of the baseline (and of the last version sent)."""
@@ -79,6 +81,8 @@ MARGIN = dt.timedelta(seconds=2)
 """Creates this close to a count are counted on both sides (an extra re-read, never a miss);
 it also covers the time between MOCO counting and stamping its `Date` header."""
 SIGNPOST = "replication_key_signpost"
+DELETED_AT = "_sdc_deleted_at"
+"""The Singer field that marks a record deleted in the source."""
 FIRST = "first"
 """Baseline key of the count a read without a baseline took before its first record."""
 
@@ -182,7 +186,7 @@ def forget(state: dict[str, Any]) -> None:
     """
     saved = state.get(STATE_KEY)
     if isinstance(saved, dict):
-        for key in ("count", "counted_at", "missing", FIRST):
+        for key in ("count", "counted_at", "missing", FIRST, dated.KEY):
             saved.pop(key, None)
 
 
@@ -366,6 +370,16 @@ class Watch:
         self.first: Count | None = None
         self.vanished = 0
         self.carried = 0  # creates the killed run had tallied on pages this resume skips
+        self.dated: dated.DatedRun | None = None
+        self.narrow: Callable[[dated.DatedRun, str], Outcome] | None = None
+
+    def date(self, field: str, narrow: Callable[[dated.DatedRun, str], Outcome]) -> None:
+        """Keep a belief of the list by record date (`tap_moco.state.dated`) this run."""
+        saved = self.state.get(STATE_KEY)
+        held = saved.get(dated.KEY) if isinstance(saved, dict) else None
+        today = dt.datetime.now(dt.timezone.utc).date()
+        self.dated = dated.DatedRun(field, held, today, self.scope)
+        self.narrow = narrow
 
     def before_read(self) -> None:
         """Count now, before the read: with a baseline, or for a first count not on page 1."""
@@ -403,6 +417,8 @@ class Watch:
             number = page_of(response)
             if self.tally is not None:
                 self.tally.page(number, page)
+            if self.dated is not None:
+                self.dated.page(page)
             if self.baseline is None and self.first is None and self.whole and number == 1:
                 self._keep_first(Count.of(response))
             return page
@@ -430,6 +446,8 @@ class Watch:
                 logger.info("Stream '%s': MOCO sent no X-Total; no delete detection", name)
                 return 0
             Baseline(fresh.total, fresh.at).save(self.state)
+            if judged:
+                self._rebuild(fresh.at)
             self._cap(fresh.at)
             return 0
         if self.now is None or self.tally is None:
@@ -447,6 +465,8 @@ class Watch:
             )
             self._cap(self.baseline.counted_at)
             return 0
+        if self.dated is not None and self.dated.usable and self.dated.belief is not None:
+            return self._judge_by_date(self.baseline, self.now)
         predicted = self.baseline.count + self.created
         self.vanished = max(0, predicted - self.now.total) + self.baseline.missing
         Baseline(self.now.total, self.now.at, self.vanished).save(self.state)
@@ -461,6 +481,66 @@ class Watch:
             self.vanished,
         )
         return self.vanished
+
+    def _judge_by_date(self, baseline: Baseline, now: Count) -> int:
+        """The belief grown by this read, compared; a shortfall narrowed and named.
+
+        What the narrowing could not name is returned: the whole re-read finds it.
+        """
+        run = self.dated
+        assert run is not None and self.narrow is not None
+        since = format_timestamp(baseline.counted_at - MARGIN)
+        run.grow(since, format_timestamp(now.at - MARGIN))
+        predicted = run.predicted(format_timestamp(now.at + MARGIN))
+        unresolved, named = 0, 0
+        if predicted > now.total or baseline.missing:
+            outcome = self.narrow(run, since)
+            named, unresolved = len(outcome.deleted), outcome.unresolved
+            if run.undated:  # a record without a date cannot be narrowed to one
+                unresolved = max(unresolved, predicted - now.total - named)
+        self.vanished = unresolved
+        Baseline(now.total, now.at, unresolved).save(self.state)
+        self.state[STATE_KEY][dated.KEY] = run.kept()
+        self._cap(now.at)
+        self.stream.moco_log.info(
+            "Stream '%s': %d records in MOCO, %d held: %d deleted named by date, %d to re-read",
+            self.stream.name,
+            now.total,
+            predicted,
+            named,
+            unresolved,
+        )
+        return unresolved
+
+    def _rebuild(self, counted_at: dt.datetime) -> None:
+        """The belief from this whole read (a first run, a reconcile, a re-read)."""
+        run = self.dated
+        if run is None or not run.usable:
+            return
+        run.rebuild(run.seen.values(), format_timestamp(counted_at - MARGIN))
+        self.state.setdefault(STATE_KEY, {})[dated.KEY] = run.kept()
+
+    def after_reread(self, *, settled: bool) -> None:
+        """A settled whole re-read rebuilds the belief (`reread_pages` fed it)."""
+        if settled and self.now is not None:
+            self._rebuild(self.now.at)
+
+    def reread_pages(
+        self, records: Callable[[requests.Response], list[dict[str, Any]]]
+    ) -> Callable[[requests.Response], list[dict[str, Any]]]:
+        """`records` of a whole re-read, which the belief is rebuilt from."""
+        if self.dated is None:
+            return records
+        run = self.dated
+
+        run.seen.clear()
+
+        def fed(response: requests.Response) -> list[dict[str, Any]]:
+            page = records(response)
+            run.page(page)
+            return page
+
+        return fed
 
     def _cap(self, counted_at: dt.datetime) -> None:
         """The bookmark stays before the count, so the next read sees every later create."""

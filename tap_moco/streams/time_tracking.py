@@ -3,11 +3,11 @@
 # ruff: noqa: D101
 
 from tap_moco.kinds import PagedListStream
-from tap_moco.spec import BY_ID, StreamSpec
+from tap_moco.spec import BY_ID, DateFilter, StreamSpec
 
 
 class ActivitiesStream(PagedListStream):
-    spec = StreamSpec(name="activities", path="/activities", params=BY_ID)
+    spec = StreamSpec(name="activities", path="/activities", params=BY_ID, dated=DateFilter())
 
 
 class SchedulesStream(PagedListStream):

@@ -1,0 +1,466 @@
+"""Deletes at scale: what each day of a dated list holds, as a set-difference sketch.
+
+A list MOCO can filter by a record date (`from`/`to` on time entries) keeps, next to its
+count baseline (`tap_moco.state.deletes`), a *belief*: for every bucket of record dates
+(each of the last `RECENT_DAYS` days, then whole weeks), how many records the tap knows
+there and an invertible Bloom lookup table (IBLT) of their ids. The believed population is
+every record created before the baseline's count (less `MARGIN`): newer ones join it in the
+run that counts after them, so a create is never in both the belief and the next run's
+tally of creates.
+
+When MOCO's count falls short of the prediction, `Localiser` narrows the shortfall by date:
+one count (`per_page=1`, the list's date filter) per split, the other half's count by
+subtraction, until a group of buckets is cheaper to read than to split. A read group's ids
+are subtracted from the sketch; the difference decodes to the ids that left each bucket,
+which one `ids=` request per hundred tells apart (still in MOCO: moved to another date;
+absent: deleted). Cost grows with the deletions, not with the list; the state with the
+number of buckets (days and weeks), not with the records.
+
+What cannot be decoded (more changes in a bucket than its sketch holds, a read that did
+not settle, records without a date) is *unresolved*: the caller falls back to the whole
+re-read, so a delete is never lost, only found at today's price. An id is named deleted only
+after MOCO answered that it is gone, so no live row is ever marked.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+RECENT_DAYS = 92
+"""Days before today whose buckets are days with a sketch of `TABLES * DAY_WIDTH` cells."""
+DAY_YEARS = 4
+"""Years before those whose buckets are still days, of one cell; older dates are weeks."""
+TABLES = 3
+"""Each id goes into one cell of each sub-table of a day's sketch."""
+DAY_WIDTH = 4
+"""Cells per sub-table of a day's sketch: up to about eight differences decode."""
+MASK64 = (1 << 64) - 1
+FORMAT = 1
+"""Version of the encoded belief; another one is dropped and rebuilt by a whole read."""
+ROUNDS = 3
+"""Narrowings per run at most: another follows one that found records moved to other dates."""
+PER_PAGE = 100
+"""Records per page MOCO serves at most: what a read of a group costs."""
+
+
+def _digest(key: int, salt: int) -> int:
+    data = key.to_bytes(8, "little", signed=True) + bytes([salt])
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def _check(key: int) -> int:
+    """A hash of the id, kept beside the ids' XOR, that tells a pure cell."""
+    return _digest(key, 255) & 0xFFFFFFFF
+
+
+@dataclass
+class Sketch:
+    """An IBLT of ids: `tables` sub-tables of `width` cells of (count, id XOR, check XOR)."""
+
+    width: int
+    tables: int
+    cells: list[list[int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.cells:
+            self.cells = [[0, 0, 0] for _ in range(self.width * self.tables)]
+
+    def _slots(self, key: int) -> list[int]:
+        return [t * self.width + _digest(key, t) % self.width for t in range(self.tables)]
+
+    def toggle(self, key: int, sign: int) -> None:
+        """Add (`sign` 1) or remove (-1) one id."""
+        check = _check(key)
+        for slot in self._slots(key):
+            cell = self.cells[slot]
+            cell[0] += sign
+            cell[1] ^= key & MASK64
+            cell[2] ^= check
+
+    @property
+    def count(self) -> int:
+        """How many ids (every id is in exactly one cell of sub-table 0)."""
+        return sum(cell[0] for cell in self.cells[: self.width])
+
+    def minus(self, other: Sketch) -> Sketch:
+        """The difference of two sketches of the same shape."""
+        cells = [
+            [a[0] - b[0], a[1] ^ b[1], a[2] ^ b[2]]
+            for a, b in zip(self.cells, other.cells, strict=True)
+        ]
+        return Sketch(self.width, self.tables, cells)
+
+    def folded(self) -> Sketch:
+        """The one-cell sketch of the same ids (sub-table 0 summed): a week's bucket."""
+        count, keys, checks = 0, 0, 0
+        for cell in self.cells[: self.width]:
+            count += cell[0]
+            keys ^= cell[1]
+            checks ^= cell[2]
+        return Sketch(1, 1, [[count, keys, checks]])
+
+    def decode(self) -> tuple[set[int], set[int]] | None:
+        """A difference peeled into (ids only in the first, ids only in the second), or None."""
+        work = Sketch(self.width, self.tables, [list(cell) for cell in self.cells])
+        first: set[int] = set()
+        second: set[int] = set()
+        progress = True
+        while progress:
+            progress = False
+            for cell in work.cells:
+                if cell[0] in (1, -1) and _check(_signed(cell[1])) == cell[2]:
+                    key = _signed(cell[1])
+                    (first if cell[0] == 1 else second).add(key)
+                    work.toggle(key, -cell[0])
+                    progress = True
+        if any(cell != [0, 0, 0] for cell in work.cells):
+            return None
+        return first, second
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def sketch_of(keys: Iterable[int], *, folded: bool) -> Sketch:
+    """The sketch of a bucket holding `keys`: a recent day's, or one cell (`folded`)."""
+    sketch = Sketch(DAY_WIDTH, TABLES)
+    for key in keys:
+        sketch.toggle(key, 1)
+    return sketch.folded() if folded else sketch
+
+
+@dataclass(frozen=True, order=True)
+class Bucket:
+    """A day (`first == last`) or a week of record dates, as date ordinals."""
+
+    first: int
+    last: int
+
+    @property
+    def week(self) -> bool:
+        """A week (older than `DAY_YEARS`), not a day."""
+        return self.last > self.first
+
+
+class Belief:
+    """Per bucket, the sketch of the ids the tap believes MOCO holds there.
+
+    Three tiers by age, so the state grows with the days of history, not with the records:
+    recent days (deletes happen before invoicing) hold several differences each, older days
+    one, weeks beyond `DAY_YEARS` one per week. As days age, their sketches fold into the
+    next tier (`Sketch.folded`: the same ids, fewer cells).
+    """
+
+    def __init__(self, today: dt.date, sketches: dict[Bucket, Sketch] | None = None) -> None:
+        # Tiers start on a Monday, so a week is never split between two of them.
+        self.recent_from = _monday(today.toordinal() - RECENT_DAYS)
+        self.days_from = _monday(self.recent_from - DAY_YEARS * 365)
+        self.sketches: dict[Bucket, Sketch] = {}
+        for bucket, sketch in (sketches or {}).items():
+            self._merge(bucket, sketch)
+
+    def bucket_of(self, day: int) -> Bucket:
+        """The bucket a record dated `day` (an ordinal) belongs to today."""
+        if day >= self.days_from:
+            return Bucket(day, day)
+        monday = _monday(day)
+        return Bucket(monday, monday + 6)
+
+    def folded(self, bucket: Bucket) -> bool:
+        """Whether the bucket keeps one cell (every tier but the recent days)."""
+        return bucket.first < self.recent_from
+
+    def _merge(self, bucket: Bucket, sketch: Sketch) -> None:
+        """A bucket of an older state, folded into its tier if it has aged since."""
+        target = self.bucket_of(bucket.first)
+        if self.folded(target) and sketch.width * sketch.tables > 1:
+            sketch = sketch.folded()
+        held = self.sketches.get(target)
+        self.sketches[target] = held.minus(_negated(sketch)) if held is not None else sketch
+
+    def toggle(self, key: int, day: int, sign: int) -> None:
+        """Add (`sign` 1) or remove (-1) one id dated `day`."""
+        bucket = self.bucket_of(day)
+        sketch = self.sketches.get(bucket)
+        if sketch is None:
+            sketch = self.sketches[bucket] = sketch_of((), folded=self.folded(bucket))
+        sketch.toggle(key, sign)
+        if sketch.count == 0 and all(cell == [0, 0, 0] for cell in sketch.cells):
+            del self.sketches[bucket]
+
+    @property
+    def total(self) -> int:
+        """How many ids the belief holds."""
+        return sum(sketch.count for sketch in self.sketches.values())
+
+    # -- the state ------------------------------------------------------------------------
+
+    def encode(self) -> str:
+        """Buckets in order: the first day's gap from the last, then each cell's numbers."""
+        out = bytearray()
+        previous = 0
+        for bucket in sorted(self.sketches):
+            sketch = self.sketches[bucket]
+            _varint(out, bucket.first - previous)
+            previous = bucket.first
+            out.append((1 if bucket.week else 0) | (2 if sketch.width == 1 else 0))
+            for count, keys, checks in sketch.cells:
+                _varint(out, (count << 1) ^ (count >> 63))
+                out += (keys & MASK64).to_bytes(8, "little")
+                out += checks.to_bytes(4, "little")
+        return base64.b64encode(zlib.compress(bytes(out), 9)).decode("ascii")
+
+    @classmethod
+    def decode(cls, text: str, today: dt.date) -> Belief:
+        """The belief `encode` wrote; ValueError if it is not one."""
+        try:
+            data = zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
+        except (ValueError, zlib.error) as error:
+            msg = "not an encoded belief"
+            raise ValueError(msg) from error
+        sketches: dict[Bucket, Sketch] = {}
+        position, day = 0, 0
+        while position < len(data):
+            gap, position = _read_varint(data, position)
+            day += gap
+            flags = data[position]
+            week = bool(flags & 1)
+            position += 1
+            width, tables = (1, 1) if flags & 2 else (DAY_WIDTH, TABLES)
+            cells = []
+            for _ in range(width * tables):
+                zigzag, position = _read_varint(data, position)
+                count = (zigzag >> 1) ^ -(zigzag & 1)
+                keys = int.from_bytes(data[position : position + 8], "little")
+                checks = int.from_bytes(data[position + 8 : position + 12], "little")
+                position += 12
+                cells.append([count, keys, checks])
+            if position > len(data):
+                msg = "a truncated belief"
+                raise ValueError(msg)
+            sketches[Bucket(day, day + 6 if week else day)] = Sketch(width, tables, cells)
+        return cls(today, sketches)
+
+
+def _monday(day: int) -> int:
+    return day - dt.date.fromordinal(day).weekday()
+
+
+def _negated(sketch: Sketch) -> Sketch:
+    return Sketch(sketch.width, sketch.tables, [[-c, k, h] for c, k, h in sketch.cells])
+
+
+def _varint(out: bytearray, value: int) -> None:
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return
+
+
+def _read_varint(data: bytes, position: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        if position >= len(data):
+            msg = "a truncated belief"
+            raise ValueError(msg)
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, position
+
+
+# -- narrowing a shortfall -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A record as a read saw it: its id, its date (ordinal, None without one), created_at."""
+
+    key: int
+    day: int | None
+    created: str | None
+
+
+@dataclass
+class Outcome:
+    """What a localisation found: ids MOCO no longer has, and shortfalls it could not name."""
+
+    deleted: set[int] = field(default_factory=set)
+    unresolved: int = 0
+
+
+class Localiser:
+    """Narrow a shortfall to buckets by date, read those, decode and check their ids.
+
+    `count(first, last)` is MOCO's count of records dated in the range (None: no answer);
+    `read(first, last)` every record dated there (None: the read did not settle);
+    `existing(ids)` the current date ordinal of each id MOCO still has (None: no date).
+    `member(seen)` tells a record the belief holds from one created since (MOCO counts it,
+    the belief does not hold it yet: a surplus, never a name).
+    """
+
+    def __init__(
+        self,
+        belief: Belief,
+        member: Callable[[Seen], bool],
+        count: Callable[[int, int], int | None],
+        read: Callable[[int, int], list[Seen] | None],
+        existing: Callable[[list[int]], dict[int, int | None] | None],
+    ) -> None:
+        self.belief = belief
+        self.member = member
+        self.count = count
+        self.read = read
+        self.existing = existing
+        self.outcome = Outcome()
+
+    def _expected(self, group: list[Bucket]) -> int:
+        return sum(self.belief.sketches[bucket].count for bucket in group)
+
+    def run(self) -> Outcome:
+        """Every bucket short of its belief read and decoded; unresolved shortfalls counted.
+
+        A record that only moved to another date leaves a shortfall where it was and a
+        surplus where it went, which can hide a deletion there: once its belief is moved too,
+        the narrowing runs again (`ROUNDS` at most; what is left waits for the next run).
+        """
+        for _ in range(ROUNDS):
+            if not self._round():
+                break
+        return self.outcome
+
+    def _round(self) -> bool:
+        """One narrowing; whether it found records that moved (the belief changed)."""
+        groups = sorted(self.belief.sketches)
+        if not groups:
+            return False
+        actual = self._count(groups)
+        if actual is None:
+            self.outcome.unresolved += 1
+            return False
+        pending = [(groups, actual)]
+        to_read: list[tuple[list[Bucket], int]] = []
+        while pending:
+            group, actual = pending.pop()
+            short = self._expected(group) - actual
+            if short <= 0:
+                continue
+            if len(group) == 1 or _pages(self._expected(group)) <= short + 1:
+                to_read.append((group, short))
+                continue
+            left, right = _halves(group, self.belief)
+            left_actual = self._count(left)
+            if left_actual is None:
+                self.outcome.unresolved += short
+                continue
+            pending.append((left, left_actual))
+            pending.append((right, actual - left_actual))
+        left_bucket: dict[int, Bucket] = {}
+        for group, short in to_read:
+            left_bucket.update(self._resolve(group, short))
+        return self._settle(left_bucket)
+
+    def _count(self, group: list[Bucket]) -> int | None:
+        return self.count(group[0].first, group[-1].last)
+
+    def _resolve(self, group: list[Bucket], short: int) -> dict[int, Bucket]:
+        """Read the group and decode each bucket's difference: the ids that left it."""
+        records = self.read(group[0].first, group[-1].last)
+        left: dict[int, Bucket] = {}
+        if records is None:
+            self.outcome.unresolved += short
+            return left
+        held: dict[Bucket, list[int]] = {bucket: [] for bucket in group}
+        for seen in records:
+            if seen.day is None or not self.member(seen):
+                continue
+            bucket = self.belief.bucket_of(seen.day)
+            if bucket in held:
+                held[bucket].append(seen.key)
+        for bucket, keys in held.items():
+            now = sketch_of(keys, folded=self.belief.folded(bucket))
+            difference = self.belief.sketches[bucket].minus(now)
+            decoded = difference.decode()
+            if decoded is None:
+                # More changes than the sketch holds: what left it cannot be named.
+                self.outcome.unresolved += max(1, difference.count)
+                continue
+            for key in decoded[0]:
+                left[key] = bucket
+        return left
+
+    def _settle(self, left: dict[int, Bucket]) -> bool:
+        """Ids gone from their bucket: deleted if MOCO lacks them, else moved to their date.
+
+        Whether any moved.
+        """
+        moved = False
+        keys = sorted(left)
+        for start in range(0, len(keys), PER_PAGE):
+            chunk = keys[start : start + PER_PAGE]
+            alive = self.existing(chunk)
+            if alive is None:
+                self.outcome.unresolved += len(chunk)
+                continue
+            for key in chunk:
+                bucket = left[key]
+                self.belief.toggle(key, bucket.first, -1)
+                if key not in alive:
+                    self.outcome.deleted.add(key)
+                    continue
+                moved = True
+                day = alive[key]
+                if day is not None:
+                    self.belief.toggle(key, day, 1)
+                else:
+                    self.outcome.unresolved += 1
+        return moved
+
+
+def _pages(rows: int) -> int:
+    return max(1, math.ceil(rows / PER_PAGE))
+
+
+def _halves(group: list[Bucket], belief: Belief) -> tuple[list[Bucket], list[Bucket]]:
+    """Split where the believed records are halved (at least one bucket on each side)."""
+    total = sum(belief.sketches[bucket].count for bucket in group)
+    running = 0
+    for index, bucket in enumerate(group[:-1], start=1):
+        running += belief.sketches[bucket].count
+        if running * 2 >= total:
+            return group[:index], group[index:]
+    return group[:-1], group[-1:]
+
+
+def state_of(belief: Belief) -> dict[str, Any]:
+    """The belief as a stream's `deletes` state keeps it."""
+    return {"format": FORMAT, "sketch": belief.encode()}
+
+
+def load(saved: Any, today: dt.date) -> Belief | None:
+    """The belief kept in a stream's `deletes` state, or None (none, or another format)."""
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        return None
+    text = saved.get("sketch")
+    if not isinstance(text, str):
+        return None
+    try:
+        return Belief.decode(text, today)
+    except ValueError:
+        return None

@@ -1,0 +1,181 @@
+"""The sketches and the narrowing behind deletes at scale (`tap_moco.state.buckets`).
+
+The oracle is a plain dict of what "MOCO" holds (id -> date), changed at random: deletes,
+creates and date-moving updates, in recent days and in old weeks. Whatever the changes, the
+narrowing names only ids that are gone, and names every deleted id unless it says how many
+it could not (`unresolved`), which sends the caller to the whole re-read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from tap_moco.state.buckets import (
+    RECENT_DAYS,
+    Belief,
+    Localiser,
+    Seen,
+    Sketch,
+    load,
+    sketch_of,
+    state_of,
+)
+
+TODAY = dt.date(2026, 12, 2)
+OLD = "2020-01-01T00:00:00Z"
+NEW = "2026-12-02T12:00:00Z"
+
+
+def test_a_small_difference_decodes_exactly_and_a_large_one_says_so() -> None:
+    rng = random.Random(7)
+    ids = rng.sample(range(1, 10**9), 300)
+    held = sketch_of(ids, folded=False)
+    gone, came = set(ids[:4]), {10**9 + 1, 10**9 + 2}
+    now = sketch_of([*ids[4:], *came], folded=False)
+    assert held.minus(now).decode() == (gone, came)
+    assert held.minus(held).decode() == (set(), set())
+    many = sketch_of(ids[40:], folded=False)
+    assert held.minus(many).decode() is None  # 40 differences: never a wrong answer
+
+
+def test_a_week_holds_one_difference() -> None:
+    ids = list(range(500, 700))
+    week = sketch_of(ids, folded=True)
+    assert week.count == 200
+    assert week.minus(sketch_of(ids[1:], folded=True)).decode() == ({500}, set())
+    assert week.minus(sketch_of(ids[2:], folded=True)).decode() is None
+    assert sketch_of(ids, folded=False).folded() == week
+
+
+def test_the_belief_survives_the_state_and_ages_days_into_weeks() -> None:
+    belief = Belief(TODAY)
+    rng = random.Random(3)
+    held = {
+        key: TODAY.toordinal() - rng.randrange(0, 2000) for key in rng.sample(range(1, 10**8), 3000)
+    }
+    for key, day in held.items():
+        belief.toggle(key, day, 1)
+    saved = state_of(belief)
+    again = load(saved, TODAY)
+    assert again is not None
+    assert again.sketches == belief.sketches
+    later = load(saved, TODAY + dt.timedelta(days=400))
+    assert later is not None
+    assert later.total == belief.total == 3000
+    # The days that aged are in their weeks now: a week holds what its days held.
+    fresh = Belief(TODAY + dt.timedelta(days=400))
+    for key, day in held.items():
+        fresh.toggle(key, day, 1)
+    assert later.sketches == fresh.sketches
+    assert load({"format": 99, "sketch": saved["sketch"]}, TODAY) is None
+    assert load({"format": 1, "sketch": "not base64!"}, TODAY) is None
+
+
+class FakeMoco:
+    """What MOCO holds (id -> date ordinal, created_at), answering the narrowing's requests."""
+
+    def __init__(self, records: dict[int, tuple[int, str]]) -> None:
+        self.records = dict(records)
+        self.requests = 0
+
+    def count(self, first: int, last: int) -> int:
+        self.requests += 1
+        return sum(1 for day, _ in self.records.values() if first <= day <= last)
+
+    def read(self, first: int, last: int) -> list[Seen]:
+        rows = [
+            Seen(key, day, made)
+            for key, (day, made) in self.records.items()
+            if first <= day <= last
+        ]
+        self.requests += max(1, -(-len(rows) // 100))
+        return rows
+
+    def existing(self, keys: list[int]) -> dict[int, int | None]:
+        self.requests += 1
+        return {key: self.records[key][0] for key in keys if key in self.records}
+
+
+def believe(records: dict[int, tuple[int, str]]) -> Belief:
+    belief = Belief(TODAY)
+    for key, (day, _) in records.items():
+        belief.toggle(key, day, 1)
+    return belief
+
+
+def member(seen: Seen) -> bool:
+    return seen.created is not None and seen.created < NEW
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_changes_name_every_deleted_id_and_no_live_one(seed: int) -> None:
+    rng = random.Random(seed)
+    start = TODAY.toordinal() - 3 * 365
+    records = {
+        key: (start + rng.randrange(0, 3 * 365 + 1), OLD)
+        for key in rng.sample(range(1, 10**7), 20_000)
+    }
+    belief = believe(records)
+    moco = FakeMoco(records)
+    keys = list(records)
+    deleted = set(rng.sample(keys, rng.choice([1, 3, 20, 50])))
+    recent = [key for key in keys if records[key][0] >= TODAY.toordinal() - 60]
+    deleted |= set(rng.sample(recent, min(len(recent), rng.randrange(0, 30))))
+    for key in deleted:
+        del moco.records[key]
+    alive = list(moco.records)
+    for key in rng.sample(alive, rng.randrange(0, 5)):  # dates corrected
+        moco.records[key] = (TODAY.toordinal() - rng.randrange(0, 3 * 365), OLD)
+    for key in range(10**7, 10**7 + rng.randrange(0, 40)):  # created since the count
+        moco.records[key] = (TODAY.toordinal() - rng.randrange(0, 30), NEW)
+    named: set[int] = set()
+    for _ in range(3):  # the next runs, with the creates held by then
+        outcome = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
+        assert outcome.deleted <= deleted - named, "a live or already named id was named"
+        named |= outcome.deleted
+        if outcome.unresolved:
+            return  # the caller re-reads the whole list: what was not named is found there
+        for key, (day, made) in moco.records.items():
+            if made == NEW:
+                belief.toggle(key, day, 1)
+                moco.records[key] = (day, OLD)
+    # Whatever a create hid in one run was still held, and named in a later one.
+    assert named == deleted
+    assert belief.total == len(moco.records)
+
+
+def test_one_deletion_in_a_large_list_costs_a_few_dozen_requests() -> None:
+    rng = random.Random(11)
+    start = TODAY.toordinal() - 20 * 365
+    records = {key: (start + rng.randrange(0, 20 * 365), OLD) for key in range(1, 1_000_001)}
+    belief = believe(records)
+    moco = FakeMoco(records)
+    victim = 500_000
+    del moco.records[victim]
+    outcome = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
+    assert outcome.deleted == {victim}
+    assert outcome.unresolved == 0
+    assert moco.requests <= 60
+
+
+def test_nothing_missing_costs_one_count() -> None:
+    records = {key: (TODAY.toordinal() - key % 400, OLD) for key in range(1, 5000)}
+    moco = FakeMoco(records)
+    outcome = Localiser(believe(records), member, moco.count, moco.read, moco.existing).run()
+    assert (outcome.deleted, outcome.unresolved, moco.requests) == (set(), 0, 1)
+
+
+def test_the_recent_days_are_days_and_older_dates_weeks() -> None:
+    belief = Belief(TODAY)
+    assert belief.bucket_of(TODAY.toordinal()).first == TODAY.toordinal()
+    old = belief.bucket_of(TODAY.toordinal() - RECENT_DAYS - 10)
+    assert old.last == old.first
+    assert belief.folded(old)
+    assert not belief.folded(belief.bucket_of(TODAY.toordinal() - 3))
+    old = belief.bucket_of(TODAY.toordinal() - RECENT_DAYS - 5 * 365)
+    assert old.last - old.first == 6
+    assert dt.date.fromordinal(old.first).weekday() == 0
+    assert isinstance(Sketch(1, 1).count, int)
