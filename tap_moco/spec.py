@@ -96,6 +96,10 @@ class DateFilter:
     high: str = "to"
 
 
+BY_DATE = DateFilter(low="date_from", high="date_to")
+"""The invoicing lists' and payments' names for the same filter."""
+
+
 @dataclass(frozen=True)
 class StreamSpec:
     """The facts about one MOCO resource that a stream needs.

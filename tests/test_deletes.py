@@ -401,9 +401,13 @@ def test_a_re_read_parent_does_not_visit_its_children_again(
     sandbox = sandbox_factory(counts={"invoices": 30})
     streams = {"invoices", "invoice_items"}
     config = base_config(sandbox.base_url)
-    first = ordinary_run(config, streams=streams)
     invoices = sorted(truth(sandbox, "invoices"))
+    old = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=400)).isoformat()
+    for record_id in invoices[:3]:  # one old day holds one difference: two deletes there
+        sandbox.update("invoices", record_id, date=old)  # cannot be named, the list is re-read
+    first = ordinary_run(config, streams=streams)
     sandbox.delete("invoices", invoices[0])
+    sandbox.delete("invoices", invoices[2])
     sandbox.update("invoices", invoices[1])
     time.sleep(QUIET)
     sandbox.reset_log()

@@ -52,14 +52,15 @@ PER_PAGE = 100
 """Records per page MOCO serves at most: what a read of a group costs."""
 
 
-def _digest(key: int, salt: int) -> int:
-    data = key.to_bytes(8, "little", signed=True) + bytes([salt])
+def _digest(key: int) -> int:
+    """64 bits of a keyed hash of the id: the check (low 32) and the cells (a byte each)."""
+    data = (key & MASK64).to_bytes(8, "little")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
 def _check(key: int) -> int:
     """A hash of the id, kept beside the ids' XOR, that tells a pure cell."""
-    return _digest(key, 255) & 0xFFFFFFFF
+    return _digest(key) & 0xFFFFFFFF
 
 
 @dataclass
@@ -74,13 +75,12 @@ class Sketch:
         if not self.cells:
             self.cells = [[0, 0, 0] for _ in range(self.width * self.tables)]
 
-    def _slots(self, key: int) -> list[int]:
-        return [t * self.width + _digest(key, t) % self.width for t in range(self.tables)]
-
     def toggle(self, key: int, sign: int) -> None:
         """Add (`sign` 1) or remove (-1) one id."""
-        check = _check(key)
-        for slot in self._slots(key):
+        digest = _digest(key)
+        check = digest & 0xFFFFFFFF
+        for table in range(self.tables):
+            slot = table * self.width + (digest >> (32 + 8 * table) & 0xFF) % self.width
             cell = self.cells[slot]
             cell[0] += sign
             cell[1] ^= key & MASK64

@@ -6,6 +6,7 @@ from tap_moco.kinds import ObjectStream, PagedListStream
 from tap_moco.spec import (
     BY_ID,
     WINDOW_START,
+    DateFilter,
     StreamSpec,
     Window,
     full_table,
@@ -33,7 +34,9 @@ class UserHolidaysStream(PagedListStream):
 
 
 class UserWorkTimeAdjustmentsStream(PagedListStream):
-    spec = StreamSpec(name="user_work_time_adjustments", path="/users/work_time_adjustments")
+    spec = StreamSpec(
+        name="user_work_time_adjustments", path="/users/work_time_adjustments", dated=DateFilter()
+    )
 
 
 class UserAbsenceRequestsStream(PagedListStream):

@@ -5,7 +5,7 @@
 from functools import partial
 
 from tap_moco.kinds import DetailItemsStream, PagedListStream
-from tap_moco.spec import BY_ID, StreamSpec, full_table, per_parent
+from tap_moco.spec import BY_DATE, BY_ID, StreamSpec, full_table, per_parent
 
 _INVOICES = "invoices"
 _per_invoice = partial(per_parent, parent_key="invoice_id", permission=_INVOICES)
@@ -13,7 +13,12 @@ _per_invoice = partial(per_parent, parent_key="invoice_id", permission=_INVOICES
 
 class InvoicesStream(PagedListStream):
     spec = StreamSpec(
-        name="invoices", path="/invoices", params=BY_ID, permission=_INVOICES, entity="Invoice"
+        name="invoices",
+        path="/invoices",
+        params=BY_ID,
+        permission=_INVOICES,
+        entity="Invoice",
+        dated=BY_DATE,
     )
 
 
@@ -22,11 +27,15 @@ class InvoicesLockedStream(PagedListStream):
 
 
 class InvoicePaymentsStream(PagedListStream):
-    spec = StreamSpec(name="invoice_payments", path="/invoices/payments", permission=_INVOICES)
+    spec = StreamSpec(
+        name="invoice_payments", path="/invoices/payments", permission=_INVOICES, dated=BY_DATE
+    )
 
 
 class InvoiceRemindersStream(PagedListStream):
-    spec = StreamSpec(name="invoice_reminders", path="/invoice_reminders", permission=_INVOICES)
+    spec = StreamSpec(
+        name="invoice_reminders", path="/invoice_reminders", permission=_INVOICES, dated=BY_DATE
+    )
 
 
 class InvoiceBookkeepingExportsStream(PagedListStream):

@@ -5,13 +5,15 @@
 from functools import partial
 
 from tap_moco.kinds import DetailItemsStream, ObjectStream, PagedListStream
-from tap_moco.spec import BY_ID, Replication, StreamSpec, per_parent
+from tap_moco.spec import BY_ID, DateFilter, Replication, StreamSpec, per_parent
 
 _per_offer = partial(per_parent, parent_key="offer_id")
 
 
 class OffersStream(PagedListStream):
-    spec = StreamSpec(name="offers", path="/offers", params=BY_ID, entity="Offer")
+    spec = StreamSpec(
+        name="offers", path="/offers", params=BY_ID, entity="Offer", dated=DateFilter()
+    )
 
 
 class OfferConfirmationsStream(PagedListStream):

@@ -5,7 +5,7 @@
 from functools import partial
 
 from tap_moco.kinds import ObjectStream, PagedListStream
-from tap_moco.spec import BY_ID, StreamSpec, full_table, per_parent, reference
+from tap_moco.spec import BY_ID, DateFilter, StreamSpec, full_table, per_parent, reference
 
 _per_project = partial(per_parent, parent_key="project_id")
 
@@ -38,7 +38,7 @@ class ProjectContractsStream(PagedListStream):
 
 
 class ProjectExpensesStream(PagedListStream):
-    spec = StreamSpec(name="project_expenses", path="/projects/expenses")
+    spec = StreamSpec(name="project_expenses", path="/projects/expenses", dated=DateFilter())
 
 
 class ProjectRecurringExpensesStream(PagedListStream):
@@ -46,7 +46,9 @@ class ProjectRecurringExpensesStream(PagedListStream):
 
 
 class ProjectPaymentSchedulesStream(PagedListStream):
-    spec = StreamSpec(name="project_payment_schedules", path="/projects/payment_schedules")
+    spec = StreamSpec(
+        name="project_payment_schedules", path="/projects/payment_schedules", dated=DateFilter()
+    )
 
 
 class ProjectGroupsStream(PagedListStream):

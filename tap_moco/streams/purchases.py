@@ -4,6 +4,7 @@
 
 from tap_moco.kinds import PagedListStream
 from tap_moco.spec import (
+    BY_DATE,
     WINDOW_START,
     Replication,
     StreamSpec,
@@ -39,7 +40,9 @@ class PurchaseDraftsStream(PagedListStream):
 
 
 class PurchasePaymentsStream(PagedListStream):
-    spec = StreamSpec(name="purchase_payments", path="/purchases/payments", permission=_PURCHASES)
+    spec = StreamSpec(
+        name="purchase_payments", path="/purchases/payments", permission=_PURCHASES, dated=BY_DATE
+    )
 
 
 class PurchaseBookkeepingExportsStream(PagedListStream):

@@ -11,11 +11,11 @@ class ActivitiesStream(PagedListStream):
 
 
 class SchedulesStream(PagedListStream):
-    spec = StreamSpec(name="schedules", path="/schedules")
+    spec = StreamSpec(name="schedules", path="/schedules", dated=DateFilter())
 
 
 class PresencesStream(PagedListStream):
-    spec = StreamSpec(name="presences", path="/users/presences")
+    spec = StreamSpec(name="presences", path="/users/presences", dated=DateFilter())
 
 
 class PlanningEntriesStream(PagedListStream):
