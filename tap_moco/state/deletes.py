@@ -440,21 +440,15 @@ class Watch:
         """
         logger, name = self.stream.moco_log, self.stream.name
         if self.baseline is None:
-            # A read resumed from a checkpoint without `first` (an older tap) counts now.
-            fresh = self.first or self.count()
-            if fresh is None:
-                logger.info("Stream '%s': MOCO sent no X-Total; no delete detection", name)
-                return 0
-            Baseline(fresh.total, fresh.at).save(self.state)
-            if judged:
-                self._rebuild(fresh.at)
-            self._cap(fresh.at)
+            self._first_baseline(judged=judged)
             return 0
         if self.now is None or self.tally is None:
             logger.info("Stream '%s': MOCO sent no X-Total; no delete detection", name)
             self.state.pop(STATE_KEY, None)
             return 0
         if not judged and resumed and self.baseline.count + self.created > self.now.total:
+            if self._by_date():
+                return self._judge_by_date(self.baseline, self.now, advance=False)
             judged = True
         if not judged:
             logger.info(
@@ -465,8 +459,8 @@ class Watch:
             )
             self._cap(self.baseline.counted_at)
             return 0
-        if self.dated is not None and self.dated.usable and self.dated.belief is not None:
-            return self._judge_by_date(self.baseline, self.now)
+        if self._by_date():
+            return self._judge_by_date(self.baseline, self.now, advance=True)
         predicted = self.baseline.count + self.created
         self.vanished = max(0, predicted - self.now.total) + self.baseline.missing
         Baseline(self.now.total, self.now.at, self.vanished).save(self.state)
@@ -482,16 +476,40 @@ class Watch:
         )
         return self.vanished
 
-    def _judge_by_date(self, baseline: Baseline, now: Count) -> int:
+    def _first_baseline(self, *, judged: bool) -> None:
+        """A read without a baseline keeps its first count (and its belief, if whole)."""
+        # A read resumed from a checkpoint without `first` (an older tap) counts now.
+        fresh = self.first or self.count()
+        if fresh is None:
+            self.stream.moco_log.info(
+                "Stream '%s': MOCO sent no X-Total; no delete detection", self.stream.name
+            )
+            return
+        Baseline(fresh.total, fresh.at).save(self.state)
+        if judged:
+            self._rebuild(fresh.at)
+        self._cap(fresh.at)
+
+    def _by_date(self) -> bool:
+        """Whether this run judges by the belief by date (`tap_moco.state.dated`)."""
+        return self.dated is not None and self.dated.usable and self.dated.belief is not None
+
+    def _judge_by_date(self, baseline: Baseline, now: Count, *, advance: bool) -> int:
         """The belief grown by this read, compared; a shortfall narrowed and named.
 
-        What the narrowing could not name is returned: the whole re-read finds it.
+        What the narrowing could not name is returned: the whole re-read finds it. A read
+        resumed after a kill (`advance` False) lacks the records of the killed run's pages:
+        it names what is gone from the belief as it was, and keeps the old baseline and
+        bookmark, so the next run holds every record since.
         """
         run = self.dated
         assert run is not None and self.narrow is not None
         since = format_timestamp(baseline.counted_at - MARGIN)
-        run.grow(since, format_timestamp(now.at - MARGIN))
-        predicted = run.predicted(format_timestamp(now.at + MARGIN))
+        if advance:
+            run.grow(since, format_timestamp(now.at - MARGIN))
+            predicted = run.predicted(format_timestamp(now.at + MARGIN))
+        else:
+            predicted = baseline.count + self.created  # proven above MOCO's count
         unresolved, named = 0, 0
         if predicted > now.total or baseline.missing:
             outcome = self.narrow(run, since)
@@ -499,9 +517,11 @@ class Watch:
             if run.undated:  # a record without a date cannot be narrowed to one
                 unresolved = max(unresolved, predicted - now.total - named)
         self.vanished = unresolved
-        Baseline(now.total, now.at, unresolved).save(self.state)
+        kept = Baseline(now.total, now.at, unresolved) if advance else baseline
+        kept.missing = unresolved
+        kept.save(self.state)
         self.state[STATE_KEY][dated.KEY] = run.kept()
-        self._cap(now.at)
+        self._cap(kept.counted_at)
         self.stream.moco_log.info(
             "Stream '%s': %d records in MOCO, %d held: %d deleted named by date, %d to re-read",
             self.stream.name,
@@ -521,9 +541,17 @@ class Watch:
         self.state.setdefault(STATE_KEY, {})[dated.KEY] = run.kept()
 
     def after_reread(self, *, settled: bool) -> None:
-        """A settled whole re-read rebuilds the belief (`reread_pages` fed it)."""
-        if settled and self.now is not None:
+        """A settled whole re-read rebuilds the belief (`reread_pages` fed it).
+
+        It then holds everything since this run's count: the baseline moves there (a
+        resumed read kept the old one).
+        """
+        if settled and self.now is not None and self.dated is not None and self.dated.usable:
             self._rebuild(self.now.at)
+            missing = Baseline.load(self.state)
+            Baseline(self.now.total, self.now.at, missing.missing if missing else 0).save(
+                self.state
+            )
 
     def reread_pages(
         self, records: Callable[[requests.Response], list[dict[str, Any]]]
