@@ -11,8 +11,10 @@ every ordinary run that completes, the warehouse holds exactly what MOCO holds.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
+import subprocess
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +22,12 @@ import pytest
 
 from sandbox.runner import TapRun, base_config, run_tap
 from sandbox.warehouse import Warehouse
+from tests.test_targets import Output, replay, venv
 from tests.test_versions_after_reads import run_killed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from sandbox import Sandbox
 
@@ -185,3 +189,53 @@ def test_what_cannot_be_decoded_is_found_by_the_whole_re_read(
     time.sleep(QUIET)
     third = ordinary(config, second.last_state)
     assert named(third) == {victim}
+
+
+@pytest.mark.parametrize("hard_delete", [False, True], ids=["marked", "hard"])
+def test_named_deletes_load_into_duckdb(
+    sandbox_factory: Callable[..., Sandbox], tmp_path: Path, hard_delete: bool
+) -> None:
+    """target-duckdb (pipelinewise) takes the SCHEMA of the key alone and the marked RECORDs:
+    with `hard_delete` it removes exactly those rows, without it the rows keep their values."""
+    sandbox = sandbox_factory(counts={STREAM: 300})
+    config = config_for(sandbox)
+    first = ordinary(config, None)
+    victims = sorted(int(r["id"]) for r in sandbox.expected(STREAM)[100:103])
+    time.sleep(QUIET)
+    for key in victims:
+        sandbox.delete(STREAM, key)
+    time.sleep(QUIET)
+    second = ordinary(config, first.last_state)
+    assert named(second) == set(victims)
+    database = tmp_path / "warehouse.duckdb"
+    target = {
+        "filepath": str(database),
+        "default_target_schema": "moco",
+        "add_metadata_columns": True,
+        "hard_delete": hard_delete,
+    }
+    for run in (first, second):
+        replay("target-duckdb", Output(run.stdout), target, tmp_path)
+    query = (
+        "import duckdb, json, sys\n"
+        "db = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "rows = db.execute('select id, description, _sdc_deleted_at is not null"
+        " from moco.activities order by id').fetchall()\n"
+        "print(json.dumps(rows))\n"
+    )
+    result = subprocess.run(
+        [str(venv("target-duckdb") / "bin" / "python"), "-c", query, str(database)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {key: (description, gone) for key, description, gone in json.loads(result.stdout)}
+    alive = {int(r["id"]) for r in sandbox.expected(STREAM)}
+    assert {key for key, (_, gone) in rows.items() if not gone} == alive
+    sent = {r["id"]: r for r in first.records(STREAM)}
+    if hard_delete:
+        assert set(rows) == alive
+    else:
+        assert {key for key, (_, gone) in rows.items() if gone} == set(victims)
+        assert all(rows[key][0] == sent[key]["description"] for key in victims)
