@@ -1,25 +1,23 @@
 """Deletes at scale: what each day of a dated list holds, as a set-difference sketch.
 
 A list MOCO can filter by a record date (`from`/`to` on time entries) keeps, next to its
-count baseline (`tap_moco.state.deletes`), a *belief*: for every bucket of record dates
-(each of the last `RECENT_DAYS` days, then whole weeks), how many records the tap knows
-there and an invertible Bloom lookup table (IBLT) of their ids. The believed population is
-every record created before the baseline's count (less `MARGIN`): newer ones join it in the
-run that counts after them, so a create is never in both the belief and the next run's
-tally of creates.
+count baseline (`tap_moco.state.deletes`), a *belief*: per bucket of record dates (each of
+the last `RECENT_DAYS` days, each older day for `DAY_YEARS`, then whole weeks), how many
+records the tap holds there and an invertible Bloom lookup table (IBLT) of their ids. Which
+records it holds, and when they join, is `tap_moco.state.dated`'s business.
 
-When MOCO's count falls short of the prediction, `Localiser` narrows the shortfall by date:
-one count (`per_page=1`, the list's date filter) per split, the other half's count by
+When MOCO's count falls short of the belief, `Localiser` narrows the shortfall by date: one
+count (`per_page=1`, the list's date filter) per split, the other half's count by
 subtraction, until a group of buckets is cheaper to read than to split. A read group's ids
 are subtracted from the sketch; the difference decodes to the ids that left each bucket,
 which one `ids=` request per hundred tells apart (still in MOCO: moved to another date;
 absent: deleted). Cost grows with the deletions, not with the list; the state with the
-number of buckets (days and weeks), not with the records.
+days of history, not with the records.
 
 What cannot be decoded (more changes in a bucket than its sketch holds, a read that did
-not settle, records without a date) is *unresolved*: the caller falls back to the whole
-re-read, so a delete is never lost, only found at today's price. An id is named deleted only
-after MOCO answered that it is gone, so no live row is ever marked.
+not settle) is *unresolved*: the caller falls back to the whole re-read, so a delete is
+never lost, only found at today's price. An id is named deleted only after MOCO answered
+that it is gone, so no live row is ever marked.
 """
 
 from __future__ import annotations
