@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 import pytest
 
@@ -181,3 +182,22 @@ def test_the_recent_days_are_days_and_older_dates_weeks() -> None:
     assert old.last - old.first == 6
     assert dt.date.fromordinal(old.first).weekday() == 0
     assert isinstance(Sketch(1, 1).count, int)
+
+
+def test_without_an_answer_nothing_is_named_and_the_shortfall_stays_unresolved() -> None:
+    """A server that ignores `ids=`, a count or a read that does not settle: no name."""
+    records = {key: (TODAY.toordinal() - key % 300, OLD) for key in range(1, 3000)}
+    for broken in ("existing", "read", "count"):
+        moco = FakeMoco(records)
+        del moco.records[1500]
+        answers: dict[str, Any] = {
+            "existing": moco.existing,
+            "read": moco.read,
+            "count": moco.count,
+            broken: lambda *_: None,
+        }
+        outcome = Localiser(
+            believe(records), member, answers["count"], answers["read"], answers["existing"]
+        ).run()
+        assert outcome.deleted == set(), broken
+        assert outcome.unresolved >= 1, broken

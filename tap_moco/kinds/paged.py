@@ -254,14 +254,23 @@ class PagedListStream(MocoStream):
             return list(collector.seen.values())
 
         def existing(keys: list[int]) -> dict[int, int | None] | None:
-            records = listed({"ids": ",".join(str(key) for key in keys)})
-            if records is None:
-                return None
-            return {
-                record["id"]: dated.day_of(record.get(date_filter.field))
-                for record in records
-                if isinstance(record.get("id"), int)
-            }
+            """Which ids MOCO still has, a page of `ids=` each; None if it ignored the filter."""
+            alive: dict[int, int | None] = {}
+            size = self.settings.per_page
+            for start in range(0, len(keys), size):
+                chunk = keys[start : start + size]
+                self.mode = WHOLE
+                try:
+                    response = self.fetch(None, PageToken(1, {"ids": ",".join(map(str, chunk))}))
+                finally:
+                    self.mode = CHANGES
+                total = header_int(response, "X-Total")
+                if total is None or total > len(chunk):
+                    return None
+                for record in self.page_records(response):
+                    if record.get("id") in chunk:
+                        alive[record["id"]] = dated.day_of(record.get(date_filter.field))
+            return alive
 
         outcome = buckets.Localiser(run.belief, run.member(since), count, read, existing).run()
         if outcome.deleted:
