@@ -57,6 +57,11 @@ def assert_equal(sandbox: Sandbox, house: Warehouse, when: str) -> None:
     assert not moved, f"{when}: a moved date was not delivered: {sorted(moved)}"
 
 
+def requests_reached(sandbox: Sandbox, count: int) -> Callable[[], bool]:
+    """Whether the sandbox has seen `count` requests (polled by `run_killed`)."""
+    return lambda: len(sandbox.request_log) >= count
+
+
 def named(run: TapRun) -> set[int]:
     return {r["id"] for r in run.records(STREAM) if r.get("_sdc_deleted_at")}
 
@@ -102,12 +107,8 @@ def test_random_deletes_creates_and_date_moves_with_kills_leave_the_warehouse_eq
         time.sleep(QUIET)
         if rng.random() < 0.5:  # killed at a random request, its output loaded as far as it got
             sandbox.reset_log()
-            at = rng.randint(1, 12)
             killed = run_killed(
-                config,
-                {STREAM},
-                until=lambda at=at: len(sandbox.request_log) >= at,
-                state=state,
+                config, {STREAM}, until=requests_reached(sandbox, rng.randint(1, 12)), state=state
             )
             house.apply_all(killed.messages)
             state = killed.last_state or state
