@@ -359,7 +359,7 @@ class Localiser:
             short = self._expected(group) - actual
             if short <= 0:
                 continue
-            if len(group) == 1 or _pages(self._expected(group)) <= short + 1:
+            if len(group) == 1 or self._cheaper_to_read(group, short):
                 to_read.append((group, short))
                 continue
             left, right = _halves(group, self.belief)
@@ -373,6 +373,16 @@ class Localiser:
         for group, short in to_read:
             left_bucket.update(self._resolve(group, short))
         return self._settle(left_bucket)
+
+    def _cheaper_to_read(self, group: list[Bucket], short: int) -> bool:
+        """Whether reading the group costs no more pages than narrowing it to buckets.
+
+        Narrowing costs about a count and a bucket's pages for each bucket a missing record
+        fell into: `short` of them spread over the group's buckets.
+        """
+        rows, buckets = self._expected(group), len(group)
+        hit = buckets * (1 - (1 - 1 / buckets) ** short)
+        return _pages(rows) <= hit * (1 + _pages(rows // buckets))
 
     def _count(self, group: list[Bucket]) -> int | None:
         return self.count(group[0].first, group[-1].last)
