@@ -24,6 +24,7 @@ from tap_moco.state.buckets import (
     sketch_of,
     state_of,
 )
+from tap_moco.state.dated import DatedRun
 
 TODAY = dt.date(2026, 12, 2)
 OLD = "2020-01-01T00:00:00Z"
@@ -201,3 +202,16 @@ def test_without_an_answer_nothing_is_named_and_the_shortfall_stays_unresolved()
         ).run()
         assert outcome.deleted == set(), broken
         assert outcome.unresolved >= 1, broken
+
+
+def test_a_record_the_belief_cannot_follow_turns_it_off_for_the_run() -> None:
+    """Without an integer id or `created_at` a record cannot be held once and only once."""
+    for broken in ({"id": "7", "created_at": NEW, "date": "2026-11-30"}, {"id": 7, "date": "x"}):
+        run = DatedRun("date", None, TODAY, None)
+        run.page([{"id": 1, "created_at": OLD, "date": "2026-11-30"}, broken])
+        assert not run.usable
+    run = DatedRun("date", None, TODAY, None)
+    run.page([{"id": 1, "created_at": OLD, "date": None}])
+    assert run.usable
+    run.rebuild(run.seen.values(), NEW)
+    assert run.undated == 1  # held, but never narrowed to a day: its shortfall is re-read

@@ -57,7 +57,7 @@ class DatedRun:
         self.undated: int = undated if isinstance(undated, int) else 0
         self.seen: dict[int, buckets.Seen] = {}
         self.added: set[int] = set()
-        self.usable = True  # False once a record has no integer id: no belief this run
+        self.usable = True  # False once a record lacks an integer id or created_at
 
     def page(self, records: Iterable[dict[str, Any]]) -> None:
         """One page of a read, whatever its pass.
@@ -71,9 +71,10 @@ class DatedRun:
                 self.usable = False
                 continue
             created = normalize_timestamp(record.get("created_at"))
-            self.seen[key] = buckets.Seen(
-                key, day_of(record.get(self.field)), created if isinstance(created, str) else None
-            )
+            if not isinstance(created, str):  # cannot tell when it joined: no belief this run
+                self.usable = False
+                continue
+            self.seen[key] = buckets.Seen(key, day_of(record.get(self.field)), created)
 
     def _entering(self, seen: buckets.Seen) -> bool:
         """Created before the scope's start: brought into it by an update."""

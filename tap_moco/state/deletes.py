@@ -439,6 +439,12 @@ class Watch:
         nothing and the old baseline stays.
         """
         logger, name = self.stream.moco_log, self.stream.name
+        if self.dated is not None and not self.dated.usable:
+            # A record without an integer id or created_at: the belief cannot follow it.
+            saved = self.state.get(STATE_KEY)
+            if isinstance(saved, dict):
+                saved.pop(dated.KEY, None)
+            self.dated = None
         if self.baseline is None:
             self._first_baseline(judged=judged)
             return 0
