@@ -215,3 +215,22 @@ def test_a_record_the_belief_cannot_follow_turns_it_off_for_the_run() -> None:
     assert run.usable
     run.rebuild(run.seen.values(), NEW)
     assert run.undated == 1  # held, but never narrowed to a day: its shortfall is re-read
+
+
+def test_a_bucket_with_more_changes_than_its_sketch_names_what_peels_and_heals() -> None:
+    """Sixty deletes on one recent day: some ids peel (named), the rest is unresolved (the
+    whole re-read's), and the bucket then believes what MOCO holds, so it never stays stuck."""
+    day = TODAY.toordinal() - 3
+    records = dict.fromkeys(range(1000, 1400), (day, OLD))
+    records.update({key: (day - 1 - key % 50, OLD) for key in range(5000, 6000)})
+    belief = believe(records)
+    moco = FakeMoco(records)
+    deleted = set(range(1000, 1060))
+    for key in deleted:
+        del moco.records[key]
+    outcome = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
+    assert outcome.deleted <= deleted
+    assert outcome.unresolved >= len(deleted - outcome.deleted) > 0
+    assert belief.total == len(moco.records)
+    again = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
+    assert (again.deleted, again.unresolved) == (set(), 0)

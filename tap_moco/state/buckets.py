@@ -37,10 +37,11 @@ RECENT_DAYS = 92
 """Days before today whose buckets are days with a sketch of `TABLES * DAY_WIDTH` cells."""
 DAY_YEARS = 4
 """Years before those whose buckets are still days, of one cell; older dates are weeks."""
-TABLES = 3
-"""Each id goes into one cell of each sub-table of a day's sketch."""
-DAY_WIDTH = 4
-"""Cells per sub-table of a day's sketch: up to about eight differences decode."""
+TABLES = 4
+"""Each id goes into one cell of each sub-table of a day's sketch (a byte of its hash each)."""
+DAY_WIDTH = 8
+"""Cells per sub-table of a day's sketch: 32 cells, of which 8 differences fail to decode
+about once in 250 (then `Localiser` names what it could and heals the bucket)."""
 MASK64 = (1 << 64) - 1
 FORMAT = 1
 """Version of the encoded belief; another one is dropped and rebuilt by a whole read."""
@@ -108,6 +109,15 @@ class Sketch:
 
     def decode(self) -> tuple[set[int], set[int]] | None:
         """A difference peeled into (ids only in the first, ids only in the second), or None."""
+        first, second, rest = self.peel()
+        return None if rest else (first, second)
+
+    def peel(self) -> tuple[set[int], set[int], int]:
+        """As far as a difference peels.
+
+        Ids only in the first, ids only in the second, and how many differences are left in
+        cells that no longer peel (0 when complete).
+        """
         work = Sketch(self.width, self.tables, [list(cell) for cell in self.cells])
         first: set[int] = set()
         second: set[int] = set()
@@ -120,9 +130,9 @@ class Sketch:
                     (first if cell[0] == 1 else second).add(key)
                     work.toggle(key, -cell[0])
                     progress = True
-        if any(cell != [0, 0, 0] for cell in work.cells):
-            return None
-        return first, second
+        if all(cell == [0, 0, 0] for cell in work.cells):
+            return first, second, 0
+        return first, second, max(1, abs(work.count))
 
 
 def _signed(value: int) -> int:
@@ -323,6 +333,7 @@ class Localiser:
     ) -> None:
         self.belief = belief
         self.member = member
+        self.orphans: dict[int, Bucket] = {}
         self.count = count
         self.read = read
         self.existing = existing
@@ -403,13 +414,17 @@ class Localiser:
                 held[bucket].append(seen.key)
         for bucket, keys in held.items():
             now = sketch_of(keys, folded=self.belief.folded(bucket))
-            difference = self.belief.sketches[bucket].minus(now)
-            decoded = difference.decode()
-            if decoded is None:
-                # More changes than the sketch holds: what left it cannot be named.
-                self.outcome.unresolved += max(1, difference.count)
+            gone, _, rest = self.belief.sketches[bucket].minus(now).peel()
+            if rest:
+                # More changes than the sketch holds: what did not peel cannot be named.
+                # The bucket now believes what MOCO holds, so the next deletions there are
+                # named again; the unnamed ones go to the whole re-read (or its warning).
+                self.outcome.unresolved += rest
+                self.belief.sketches[bucket] = now
+                for key in gone:
+                    self.orphans[key] = bucket
                 continue
-            for key in decoded[0]:
+            for key in gone:
                 left[key] = bucket
         return left
 
@@ -419,6 +434,8 @@ class Localiser:
         Whether any moved.
         """
         moved = False
+        orphans, self.orphans = self.orphans, {}
+        left = {**orphans, **left}
         keys = sorted(left)
         for start in range(0, len(keys), PER_PAGE):
             chunk = keys[start : start + PER_PAGE]
@@ -428,7 +445,8 @@ class Localiser:
                 continue
             for key in chunk:
                 bucket = left[key]
-                self.belief.toggle(key, bucket.first, -1)
+                if key not in orphans:  # a healed bucket holds it no more
+                    self.belief.toggle(key, bucket.first, -1)
                 if key not in alive:
                     self.outcome.deleted.add(key)
                     continue

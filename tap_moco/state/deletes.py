@@ -517,11 +517,13 @@ class Watch:
         else:
             predicted = baseline.count + self.created  # proven above MOCO's count
         unresolved, named = 0, 0
-        if predicted > now.total or baseline.missing:
+        if predicted > now.total:
             outcome = self.narrow(run, since)
             named, unresolved = len(outcome.deleted), outcome.unresolved
             if run.undated:  # a record without a date cannot be narrowed to one
                 unresolved = max(unresolved, predicted - now.total - named)
+        # Deletes no narrowing could name wait for a whole re-read (or a reconciling run).
+        unresolved += baseline.missing
         self.vanished = unresolved
         kept = Baseline(now.total, now.at, unresolved) if advance else baseline
         kept.missing = unresolved
