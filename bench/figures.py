@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from bench.deletes import delete_costs
+from bench.deletes import Account, delete_costs
 from bench.harness import (
     KEY,
     SandboxProcess,
@@ -24,6 +24,8 @@ from sandbox.runner import catalog_selecting
 from tap_moco.client.throttle import RateLimiter, Windows
 from tap_moco.settings import PLAN_LIMITS
 
+FIFTEEN_YEARS = 15 * 365 + 4
+"""Days in 15 years: how long an agency takes to book a million time entries."""
 SINGLE_STREAM_GOAL = 1.05
 WHOLE_ACCOUNT_GOAL = 1.15
 
@@ -47,6 +49,7 @@ class Scale:
     single_bursts: dict[str, int]  # single stream: this many full bursts, then one page more
     account_scale: float  # the sandbox's data volume for the whole-account runs
     account_days: int | None  # whole account from this many days back (None: Jan 1 last year)
+    delete_accounts: tuple[Account, ...]  # the time entries' accounts of the `deletes` figure
 
     def windows(self, plan: str) -> Windows:
         """The plan's windows at this scale."""
@@ -63,6 +66,7 @@ SCALES = {
         single_bursts={"standard": 2, "unlimited": 2},
         account_scale=0.1,
         account_days=30,
+        delete_accounts=(Account(3_000, 5 * 365 + 1, projects=130, spread=10),),
     ),
     "full": Scale(
         name="full",
@@ -73,6 +77,11 @@ SCALES = {
         single_bursts={"standard": 8, "unlimited": 2},
         account_scale=1.0,
         account_days=None,
+        delete_accounts=(
+            Account(100_000),
+            Account(1_000_000, FIFTEEN_YEARS, projects=400),
+            Account(1_000_000, informational=True),
+        ),
     ),
 }
 ACTIVITIES = catalog_selecting({"activities"})

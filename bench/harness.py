@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import subprocess
@@ -10,12 +11,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox import runner
 from sandbox.runner import base_config
 from tap_moco.spec import Shape, StreamSpec
 from tap_moco.streams import STREAM_SPECS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = runner.ROOT
 KEY = "bench-key-0001"
@@ -60,15 +64,29 @@ def tap_config(base_url: str, **overrides: Any) -> dict[str, Any]:
     return {**config, "rate_limits": "10000000/1", **overrides}
 
 
-def run_measured(command: list[str], *, keep_tail: int = 0) -> Measured:
-    """Run `command`, count its stdout lines and charge it its own CPU seconds."""
+def run_measured(
+    command: list[str],
+    *,
+    keep_tail: int = 0,
+    on_message: Callable[[dict[str, Any]], None] | None = None,
+    stderr: Path | None = None,
+) -> Measured:
+    """Run `command`, count its stdout lines and charge it its own CPU seconds.
+
+    `on_message` is handed every line, parsed, as it arrives (a million records are never
+    held at once); `stderr` keeps the process's log in that file.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    with contextlib.ExitStack() as files:
+        log = files.enter_context(stderr.open("wb")) if stderr is not None else subprocess.DEVNULL
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log)
     assert process.stdout is not None
     lines, tail = 0, []
     for line in process.stdout:
         lines += 1
+        if on_message is not None:
+            on_message(json.loads(line))
         if keep_tail:
             tail.append(line)
             if len(tail) > keep_tail:

@@ -24,7 +24,7 @@ def _goal(goal: str) -> str:
 
 def _met(item: dict[str, Any]) -> str:
     if item["goal"] in ("baseline", "reported"):
-        return ""
+        return "(no goal)" if "would_meet" in item else ""
     met = "yes" if item["met"] else "**no**"
     return f"{met} (429s: {item['http_429']})" if "http_429" in item else met
 
@@ -60,9 +60,36 @@ def _peer(item: dict[str, Any]) -> tuple[str, str]:
     return label, shown
 
 
+def _plans(item: dict[str, Any]) -> str:
+    return f"{item['standard_plan_s']:g} s standard / {item['unlimited_plan_s']:g} s unlimited plan"
+
+
+def _deletes(item: dict[str, Any]) -> str | None:
+    """A time entries' row of the `deletes` figure (bench/deletes.py)."""
+    if "per_run" in item:
+        return (
+            f"{item['value']:,.0f} B ({item['projects']} projects, "
+            f"{item['last_two_months_per_day']}/day in the last two months; first run "
+            f"{item['first_run_requests']:,} requests, {item['first_run_s']:g} s)"
+        )
+    if "kinds" not in item:
+        return None
+    kinds = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in item["kinds"].items())
+    shown = f"{item['value']:g} ({kinds}; {_plans(item)})"
+    if "marked_deleted" in item:
+        named = "exactly the deleted" if item["marked_exactly_the_deleted"] else "**not** exact"
+        shown += f"; {item['marked_deleted']} marked `_sdc_deleted_at`, {named}"
+        if item.get("missing_in_state"):
+            shown += f", {item['missing_in_state']} left in the state"
+    return shown
+
+
 def _shown(item: dict[str, Any]) -> str | None:
     """The value with what it was computed from, for the figures the bench knows."""
     value = item["value"]
+    deletes = _deletes(item)
+    if deletes is not None:
+        return deletes
     if "cpu_s_per_10k" in item:
         return f"{value:.2f}x ({item['cpu_s_per_10k']:.3f} s / 10k records)"
     if item["goal"] == "baseline":

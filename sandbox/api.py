@@ -15,7 +15,7 @@ from sandbox.catalog import TAGGING_ENTITIES, Resource
 from sandbox.computed import Computed, NotFoundError
 from sandbox.docs_shapes import DocsShaper
 from sandbox.generate import CONFORM_ORDER, World, make_one
-from sandbox.query import Page, QueryError, select
+from sandbox.query import INDEXED_ROWS, Index, Page, QueryError, select
 from sandbox.store import Store, dumps, public
 from sandbox.values import Ref
 
@@ -135,6 +135,7 @@ class Api:
         self.router = Router(self.catalog)
         self.computed = Computed(store)
         self._cache: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        self._indexes: dict[str, tuple[int, Index]] = {}
         self._docs: DocsShaper | None = None
 
     # --- answering -----------------------------------------------------------------------
@@ -163,7 +164,7 @@ class Api:
         elif self.config.answer_shape == "docs":
             body = dumps([self.shaped(route, public(row)) for row in chunk])
         else:
-            body = self.store.array_json(chunk)
+            body = self.store.array_json(chunk, cache=self.store.caches_json(route.resource.name))
         headers = [
             ("X-Page", str(page.page)),
             ("X-Per-Page", str(page.per_page)),
@@ -214,13 +215,43 @@ class Api:
         if name in COMPUTED_LISTS:
             handler: Callable[[dict[str, str]], list[Any]] = getattr(computed, name)
             return handler(params)
-        selected = select(resource, self.source(route), params, self.store.today)
+        index = self._index(route)
+        source = index.all_rows() if index is not None else self.source(route)
+        selected = select(resource, source, params, self.store.today, index)
         if name == "fixed_costs":
             return computed.fixed_costs(selected, params)
         if name == "projects" and params.get("include_company", "").lower() == "true":
             companies = self.store.table("companies")
             return [self._with_company(row, companies) for row in selected]
         return selected
+
+    def _index(self, route: Route) -> Index | None:
+        """The `Index` of a long top-level stored list, for this data version; else None."""
+        resource = route.resource
+        name = resource.name
+        if (
+            name in DERIVED
+            or name in COMPUTED_LISTS
+            or route.template != resource.path
+            or (resource.parent_resource and resource.path_param in route.params)
+        ):
+            return None
+        rows = self.store.tables.get(name)
+        if rows is None or len(rows) < INDEXED_ROWS:
+            return None
+        store = self.store
+        held = self._indexes.get(name)
+        if held is not None and held[0] != store.version:
+            index = held[1]
+            since = store.mutations[held[0] :]
+            changed = {change.id for change in since if change.resource == name}
+            if len(store.mutations) == store.version and index.refresh(changed):
+                held = self._indexes[name] = (store.version, index)
+            else:
+                held = None
+        if held is None:
+            held = self._indexes[name] = (store.version, Index(rows))
+        return held[1]
 
     def _with_company(self, project: dict[str, Any], companies: dict[int, Any]) -> dict[str, Any]:
         """A project whose `customer` is the full company (`include_company=true`)."""
@@ -396,7 +427,8 @@ class Api:
             rows = self.rows(route, params)
         except NotFoundError:
             return []
-        records = json.loads(self.store.array_json(rows))
+        cache = self.store.caches_json(route.resource.name)
+        records = json.loads(self.store.array_json(rows, cache=cache))
         return [{**record, **stamp} for record in records] if stamp else records
 
     def _collect_taggings(self) -> list[dict[str, Any]]:

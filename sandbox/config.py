@@ -63,7 +63,8 @@ def normalize_rate_limit(value: object) -> RateLimit | None:
 class SandboxConfig:
     """Everything that shapes the sandbox's data and behaviour.
 
-    Data fields (`seed`, `scale`, `counts`, `today`) take effect when the sandbox starts;
+    Data fields (`seed`, `scale`, `counts`, `today`, `history_days`) take effect when the
+    sandbox starts;
     all other fields are read per request and may be changed at runtime (use `update()`).
 
     Attributes:
@@ -73,6 +74,10 @@ class SandboxConfig:
         scale: multiplies the default record counts of volume resources.
         counts: exact record counts per resource, overriding defaults and `scale`.
         today: the day the generated history ends; None = today (UTC).
+        history_days: how many days the generated history spans, ending `today`; None =
+            `sandbox.store.HISTORY_DAYS` (about three years). A longer span spreads the same
+            counts thinner (e.g. a million time entries over 15 years, as an agency
+            accumulates them, rather than over three).
         api_key: the key MOCO accepts (`Token token=KEY` or `Bearer KEY`).
         extra_api_keys: further accepted keys (each has its own rate-limit window).
         unknown_subdomain: answer every request 401 "Subdomain does not exist.".
@@ -108,6 +113,7 @@ class SandboxConfig:
     scale: float = 1.0
     counts: dict[str, int] = field(default_factory=dict)
     today: dt.date | None = None
+    history_days: int | None = None
     api_key: str = "sandbox"
     extra_api_keys: tuple[str, ...] = ()
     unknown_subdomain: bool = False
@@ -149,6 +155,9 @@ class SandboxConfig:
         unknown = set(self.change_kinds) - set(CHANGE_KINDS)
         if unknown:
             msg = f"unknown change kinds {sorted(unknown)}; choose from {CHANGE_KINDS}"
+            raise ValueError(msg)
+        if self.history_days is not None and self.history_days < 1:
+            msg = f"history_days must be at least 1, got {self.history_days!r}"
             raise ValueError(msg)
         if self.answer_shape not in ANSWER_SHAPES:
             msg = f"unknown answer_shape {self.answer_shape!r}; choose from {ANSWER_SHAPES}"

@@ -2,13 +2,19 @@
 
 Filters are applied only where `resources.json` lists them for the resource (MOCO ignores
 unknown parameters). Each filter is compiled once per request into a predicate; results
-are cached by the store version in `server.py`, so paging through 200k records filters
-only once.
+are cached by the store version in `api.py`, so paging through 200k records filters
+only once. A long list is first narrowed by an `Index` (its rows grouped by date, by the
+day of their update, by id; rebuilt per store version in one pass) to the rows an `ids`
+list, a date window or `updated_after` can match, then filtered by the same predicates: the
+answer is the same, in the same order, for the cost of the rows it holds rather than of the
+list (delete detection asks a million-row list for many narrow windows).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +29,9 @@ if TYPE_CHECKING:
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 100
+
+INDEXED_ROWS = 5_000
+"""Top-level lists at least this long are narrowed by an `Index` before filtering."""
 
 ID_FILTER_FIELDS = {
     "company_id": ("company", "customer", "customer_id", "company_id"),
@@ -220,6 +229,8 @@ class Filters:
         self.resource = resource
         self.params = {k: v for k, v in params.items() if k in resource.filters}
         self.today = today
+        self.hints: list[Hint] = []
+        """What an `Index` can narrow by, noted as the predicates are compiled."""
 
     def visible(self) -> Predicate | None:
         """Hide archived records unless `include_archived=true` (companies, projects, users)."""
@@ -266,6 +277,7 @@ class Filters:
                 predicates.append(overlap("from", "to", low, high))
             else:
                 predicates.append(date_range(field, low, high))
+                self.hints.append(("date", field, low, high))
         for prefix, key in (("created", "_c"), ("updated", "_u")):
             low_text = params.get(f"{prefix}_from")
             high_text = params.get(f"{prefix}_to")
@@ -286,11 +298,13 @@ class Filters:
         resource = self.resource
         if name == "ids":
             wanted = int_set(value, name)
+            self.hints.append(("ids", wanted))
             return lambda record: record.get("id") in wanted
         if name == "updated_after":
             if not resource.updated_after:
                 return None
             moment = parse_timestamp(value)
+            self.hints.append(("updated", moment))
             return lambda record: record.get("_u", 0.0) > moment
         if name == "year" and "year" in resource.fields:
             year = parse_int(value, name)
@@ -358,11 +372,165 @@ def sort_rows(resource: Resource, rows: list[dict[str, Any]], params: dict[str, 
     rows.sort(key=key, reverse=descending)
 
 
+Hint = tuple[Any, ...]
+"""`("date", field, low, high)`, `("updated", epoch)` or `("ids", frozenset)`."""
+
+
+@dataclass
+class _View:
+    """Positions grouped by a coarse key: the keys in ascending order, each one's group."""
+
+    key: Callable[[dict[str, Any]], Any]
+    keys: list[Any]
+    groups: dict[Any, list[int]]
+    key_at: list[Any]
+
+    def add(self, position: int, row: dict[str, Any]) -> None:
+        value = self.key(row)
+        self.key_at[position] = value
+        group = self.groups.get(value)
+        if group is None:
+            group = self.groups[value] = []
+            insort(self.keys, value)
+        insort(group, position)
+
+    def remove(self, position: int) -> None:
+        value = self.key_at[position]
+        group = self.groups[value]
+        group.remove(position)
+        if not group:
+            del self.groups[value]
+            del self.keys[bisect_left(self.keys, value)]
+
+
+class Index:
+    """A stored list's rows (in list order) and, built on first use, positions by coarse keys.
+
+    `narrow` answers a superset of the rows a filter's hints can match, in list order; the
+    filter's predicates still decide. A view groups the positions by a key with few values
+    (a record's day, its update's day), built in one pass; `refresh` brings the index up to
+    date with the records that changed since (a deleted one leaves an empty place), so a
+    change costs a few steps, not a rebuild.
+    """
+
+    def __init__(self, table: dict[Any, dict[str, Any]]) -> None:
+        """Index `table` (id to record, in the order the list is answered)."""
+        self.table = table
+        self.rows: list[dict[str, Any] | None] = list(table.values())
+        self.position = {row.get("id"): position for position, row in enumerate(self.rows)}  # type: ignore[union-attr]
+        self.unique = len(self.position) == len(self.rows)
+        self.held = len(self.rows)
+        self._views: dict[Any, _View] = {}
+
+    def _view(self, name: Any, key: Callable[[dict[str, Any]], Any]) -> _View:
+        view = self._views.get(name)
+        if view is None:
+            groups: dict[Any, list[int]] = {}
+            key_at: list[Any] = [None] * len(self.rows)
+            for position, row in enumerate(self.rows):
+                if row is not None:
+                    value = key_at[position] = key(row)
+                    groups.setdefault(value, []).append(position)
+            view = self._views[name] = _View(key, sorted(groups), groups, key_at)
+        return view
+
+    def refresh(self, changed: Iterable[Any]) -> bool:
+        """Take in the records of these ids as the table holds them now; False: rebuild."""
+        if not self.unique:
+            return False
+        for record_id in sorted(changed):  # ids ascend with creation, as the table's order
+            position = self.position.get(record_id)
+            row = self.table.get(record_id)
+            if position is not None:
+                for view in self._views.values():
+                    view.remove(position)
+                if row is None:
+                    self.rows[position] = None
+                    del self.position[record_id]
+                    self.held -= 1
+                    continue
+                self.rows[position] = row
+            elif row is None:
+                continue
+            else:
+                position = self.position[record_id] = len(self.rows)
+                self.rows.append(row)
+                self.held += 1
+                for view in self._views.values():
+                    view.key_at.append(None)
+            for view in self._views.values():
+                view.add(position, row)
+        return True
+
+    def all_rows(self) -> list[dict[str, Any]]:
+        """Every row, in list order."""
+        if self.held == len(self.rows):
+            return self.rows  # type: ignore[return-value]
+        return [row for row in self.rows if row is not None]
+
+    def _positions(self, hint: Hint) -> list[int] | None:
+        """The positions of the rows the hint can match, in list order; None: no use."""
+        kind = hint[0]
+        if kind == "ids":
+            if not self.unique:
+                return None
+            return sorted(self.position[key] for key in hint[1] if key in self.position)
+        if kind == "date":
+            field, low, high = hint[1], hint[2], hint[3]
+            view = self._view(("date", field), lambda row: _day(row.get(field)))
+            begin = 0 if low is None else bisect_left(view.keys, low)
+            end = len(view.keys) if high is None else bisect_right(view.keys, high)
+        elif kind == "updated":
+            view = self._view("updated", lambda row: _update_day(row.get("_u", 0.0)))
+            begin, end = bisect_left(view.keys, _update_day(hint[1])), len(view.keys)
+        else:
+            return None
+        groups = [view.groups[value] for value in view.keys[begin:end]]
+        if sum(len(group) for group in groups) * 2 > self.held:
+            return None  # most of the list: a scan is cheaper than gathering it
+        found = [position for group in groups for position in group]
+        found.sort()
+        return found
+
+    def narrow(self, hints: list[Hint]) -> list[dict[str, Any]]:
+        """The rows the first usable hint leaves (ids, then a date window, then
+        `updated_after`), in list order; all rows without one."""
+        for kind in ("ids", "date", "updated"):
+            for hint in hints:
+                if hint[0] != kind:
+                    continue
+                positions = self._positions(hint)
+                if positions is not None:
+                    rows = self.rows
+                    return [rows[position] for position in positions]  # type: ignore[misc]
+        return self.all_rows()
+
+
+def _update_day(epoch: Any) -> int:
+    """The coarse key of `updated_after`: `_u > moment` implies a day at least the moment's."""
+    return math.floor(float(epoch) / 86400)
+
+
+def _day(value: Any) -> str:
+    """The key `date_range` compares: the first ten characters of a set value, else ''."""
+    return value[:10] if value and isinstance(value, str) else ""
+
+
 def select(
-    resource: Resource, rows: Iterable[dict[str, Any]], params: dict[str, str], today: dt.date
+    resource: Resource,
+    rows: Iterable[dict[str, Any]],
+    params: dict[str, str],
+    today: dt.date,
+    index: Index | None = None,
 ) -> list[dict[str, Any]]:
-    """Filter and sort records the way MOCO answers a list request."""
-    predicates = Filters(resource, params, today).predicates()
+    """Filter and sort records the way MOCO answers a list request.
+
+    With an `index` of `rows`, the rows are first narrowed by it (the same answer, sooner).
+    """
+    filters = Filters(resource, params, today)
+    predicates = filters.predicates()
+    if index is not None:
+        rows = index.narrow(filters.hints)
     if predicates:
         selected = [row for row in rows if all(predicate(row) for predicate in predicates)]
     else:

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from sandbox.config import SandboxConfig
 
 HISTORY_DAYS = 3 * 365 + 1
-"""The generated history covers about three years ending today."""
+"""The generated history covers about three years ending today (`SandboxConfig.history_days`
+sets another span)."""
 
 NON_Z_SHARE = 0.1
 """Share of records whose `updated_at` is rendered in an equivalent non-Z form."""
@@ -51,6 +52,10 @@ REF_ALIASES = {
 
 UNREFERENCED = frozenset({"activities", "presences", "schedules", "planning_entries", "comments"})
 """High-volume resources nobody embeds: they skip the `_refs` bookkeeping to save memory."""
+
+JSON_CACHE_ROWS = 250_000
+"""An `UNREFERENCED` table longer than this serialises its records per answer instead of
+keeping each one's JSON (`_json`): a million time entries' JSON would double the memory."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,8 @@ class Store:
         self.catalog: dict[str, Resource] = load_catalog()
         self.rng = random.Random(config.seed)
         self.today = config.today or dt.datetime.now(dt.timezone.utc).date()
-        self.start = self.today - dt.timedelta(days=HISTORY_DAYS)
+        days = HISTORY_DAYS if config.history_days is None else config.history_days
+        self.start = self.today - dt.timedelta(days=days)
         midnight = dt.datetime(
             self.today.year, self.today.month, self.today.day, tzinfo=dt.timezone.utc
         )
@@ -320,17 +326,22 @@ class Store:
 
     # --- serialisation -------------------------------------------------------------------
 
-    def record_json(self, record: dict[str, Any]) -> bytes:
-        """The record's JSON, cached on the record until it changes."""
+    def caches_json(self, resource: str) -> bool:
+        """Whether the records of `resource` keep their JSON (all but very long tables)."""
+        return resource not in UNREFERENCED or len(self.tables.get(resource, ())) <= JSON_CACHE_ROWS
+
+    def record_json(self, record: dict[str, Any], *, cache: bool = True) -> bytes:
+        """The record's JSON, cached on the record until it changes (unless `cache` is off)."""
         cached = record.get("_json")
         if cached is None:
             cached = dumps(public(record))
-            record["_json"] = cached
+            if cache:
+                record["_json"] = cached
         return cached
 
-    def array_json(self, records: Iterable[dict[str, Any]]) -> bytes:
-        """A JSON array of records, assembled from cached per-record JSON."""
-        return b"[" + b",".join(self.record_json(record) for record in records) + b"]"
+    def array_json(self, records: Iterable[dict[str, Any]], *, cache: bool = True) -> bytes:
+        """A JSON array of records, assembled from (cached) per-record JSON."""
+        return b"[" + b",".join(self.record_json(row, cache=cache) for row in records) + b"]"
 
     # --- mutations -----------------------------------------------------------------------
 

@@ -78,6 +78,26 @@ def test_request_counts_and_other_figures(report):
     assert report["machine"]["cores"]
 
 
+def test_deletes_reach_the_warehouse_and_nothing_deleted_costs_the_count(report):
+    accounts = by_prefix(report, "deletes, 3,000 time entries over 5 years")
+    assert len(accounts) == 4, [item["figure"] for item in accounts]
+    nothing, one, spread, state = accounts
+    assert nothing["kinds"] == {"count": 1, "changes": 1} and nothing["met"], nothing
+    for item in (one, spread):
+        # whatever path the tap took (named by date, or the whole re-read below the cap), the
+        # warehouse model holds exactly the sandbox's entries and no live row was marked
+        assert item["warehouse_equals_sandbox"] and item["marked_only_deleted"], item
+        assert item["met"] == (
+            item["marked_exactly_the_deleted"]
+            and item["value"] <= int(item["goal"].split()[1].rstrip(","))
+        ), item
+    assert spread["next_run_warehouse_equals_sandbox"], spread
+    assert 0 < state["value"] <= 100_000 and state["first_run_warehouse_equals_sandbox"], state
+    reread, capped = by_prefix(report, "deletes, 1 of ")
+    assert reread["met"] and capped["met"], (reread, capped)
+    assert by_prefix(report, "deletes, nothing deleted")[0]["met"]
+
+
 def test_readme_table_is_rendered_from_the_committed_full_run():
     results = json.loads(PUBLISHED.read_text())
     assert results["scale"] == "full"

@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 import requests
 
-from sandbox import FAULT_KINDS, Sandbox
+from sandbox import FAULT_KINDS, Sandbox, SandboxConfig
 from sandbox.catalog import load_catalog
+from sandbox.query import INDEXED_ROWS, select
 from sandbox.runner import SECRET_KEY
+from sandbox.store import HISTORY_DAYS
 from sandbox.validate import record_problems
 
 AUTH = {"Authorization": f"Token token={SECRET_KEY}"}
@@ -284,6 +286,72 @@ def test_history_spans_several_years(sandbox: Sandbox) -> None:
     years = {r["date"][:4] for r in sandbox.expected("activities")}
     assert len(years) >= 3
     assert max(r["date"] for r in sandbox.expected("activities")) <= sandbox.today.isoformat()
+
+
+def test_history_days_sets_the_span_and_the_default_is_unchanged(sandbox_factory: Any) -> None:
+    default = sandbox_factory(counts={"activities": 50})
+    assert default.store.start == default.today - dt.timedelta(days=HISTORY_DAYS)
+    days = 15 * 365 + 4
+    sb = sandbox_factory(counts={"activities": 3_000, "projects": 200}, history_days=days)
+    start = sb.today - dt.timedelta(days=days)
+    assert sb.store.start == start
+    dates = [r["date"] for r in sb.expected("activities")]
+    assert min(dates) >= start.isoformat()
+    assert max(dates) <= sb.today.isoformat()
+    assert len({date[:4] for date in dates}) >= 12  # spread over the span, not the default 3
+    with pytest.raises(ValueError, match="history_days"):
+        SandboxConfig(history_days=0)
+
+
+def test_long_lists_answer_alike_through_the_index(sandbox_factory: Any) -> None:
+    """A long list is narrowed by its index: the same rows, in the same order, as a scan."""
+    sb = sandbox_factory(counts={"activities": INDEXED_ROWS + 700})
+    api = sb.app.api
+    route = api.router.resolve("/activities")
+    assert route is not None
+    rows = sb.store.table("activities")
+    some = sorted(rows)[::997][:6]
+    moment = sorted(row["_u"] for row in rows.values())[len(rows) * 3 // 4]
+    stamp = dt.datetime.fromtimestamp(moment, dt.timezone.utc).isoformat()
+    year = sb.today.year - 1
+    queries: list[dict[str, str]] = [
+        {},
+        {"from": f"{year}-03-01", "to": f"{year}-03-31"},
+        {"from": f"{year}-03-01"},
+        {"to": f"{year}-01-05", "sort_by": "date desc"},
+        {"from": f"{year}-05-02", "to": f"{year}-05-01"},
+        {"updated_after": stamp},
+        {"updated_after": stamp, "from": f"{year}-01-01", "to": f"{year}-06-30"},
+        {"ids": ",".join(str(key) for key in [*some, 1])},
+        {"ids": ",".join(str(key) for key in some), "from": f"{year}-01-01", "to": f"{year}-12-31"},
+        {"user_id": str(next(iter(rows.values()))["user"]["id"]), "from": f"{year}-02-01"},
+    ]
+
+    def agree() -> None:
+        for params in queries:
+            scanned = select(route.resource, api.source(route), params, sb.today)
+            assert api.rows(route, params) == scanned, params
+            assert api._index(route) is not None
+
+    agree()
+    victim = sorted(rows)[len(rows) // 2]
+    sb.delete("activities", victim)
+    moved = sorted(rows)[10]
+    sb.update("activities", moved, date=f"{year}-03-15")
+    agree()
+    assert victim not in {row["id"] for row in api.rows(route, queries[0])}
+    march = {row["id"] for row in api.rows(route, queries[1])}
+    assert moved in march
+    # the index follows changes in place (no rebuild): creates, more deletes, moves back
+    index = api._index(route)
+    created = sb.create("activities")["id"]
+    sb.delete("activities", sorted(rows)[len(rows) // 3])
+    sb.delete("activities", some[1])
+    sb.update("activities", moved, date=f"{year}-05-01")
+    agree()
+    assert api._index(route) is index
+    assert created in {row["id"] for row in api.rows(route, {"updated_after": stamp})}
+    assert moved not in {row["id"] for row in api.rows(route, queries[1])}
 
 
 def test_from_to_and_relation_filters(sandbox: Sandbox) -> None:
