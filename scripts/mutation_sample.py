@@ -35,6 +35,9 @@ How:
    line. Survivors listed in scripts/mutation_equivalents.toml (each with a reason) are
    equivalent. Score = (killed + timeout) / (total - equivalent - error): a hang is detected
    (the tests fail on it, if slowly), an inconclusive run is not.
+5. `--extra-tests` (test files not in the map, e.g. new kill tests) run first, unmutated, once:
+   only those that pass there run against the mutants (each with a timeout from its unmutated
+   time); a failing, skipped or uncollectable one is reported and never counted as a kill.
 
 Usage: python scripts/mutation_sample.py [--seed 1] [--per-module 8] [--module tap_moco/x.py]
        [--ref HEAD] [--mutant-timeout SECONDS]
@@ -70,10 +73,10 @@ import pytest
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pytest's own dependency on Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable, Sequence
+    from collections.abc import Generator, Iterable, Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -112,7 +115,7 @@ PER_TEST_FACTOR = 5  # a test's timeout is this many times its unmutated time
 CAP_FACTOR = 2.5  # a mutant's cap: this many times its tests' unmutated time ...
 CAP_MARGIN = 60  # ... plus this many seconds (pytest's start and collection)
 HANG_SHARE = 0.5  # a run out of its cap is a hang if its tests' unmutated time is at most this
-EXTRA_SECONDS = 10  # the guess for an --extra-tests file, which the map has not timed
+EXTRA_TIMEOUT = 600  # seconds for the unmutated run of the --extra-tests
 
 
 # -- the mutants ------------------------------------------------------------------------------
@@ -139,7 +142,7 @@ class Mutation:
 @functools.cache
 def operators() -> dict[str, Any]:
     """cosmic-ray's core operators that need no arguments, by name, instantiated."""
-    from cosmic_ray import plugins
+    from cosmic_ray import plugins  # type: ignore[import-untyped]
 
     found = {}
     for name in sorted(plugins.operator_names()):
@@ -214,7 +217,7 @@ def _within(node: Any, outer: Any) -> bool:
 
 def enumerate_mutations(module: str, source: str) -> list[Mutation]:
     """Every position of every operator in `source`, in cosmic-ray's occurrence order."""
-    from cosmic_ray.ast import ast_nodes, get_ast
+    from cosmic_ray.ast import ast_nodes, get_ast  # type: ignore[import-untyped]
 
     found = []
     nodes = list(ast_nodes(get_ast(source)))
@@ -243,7 +246,7 @@ def mutate(source: str, mutation: Mutation) -> str | None:
     cosmic-ray's binary-operator replacement also rewrites `**` of `f(**kwargs)`, which does not
     compile: such a mutant is incompetent, not a test gap, and is not drawn.
     """
-    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.mutating import mutate_code  # type: ignore[import-untyped]
 
     mutated = mutate_code(source, operators()[mutation.operator], mutation.occurrence)
     if mutated is None:
@@ -292,7 +295,7 @@ def sample(root: Path, seed: int, per_module: int, only: Iterable[str] = ()) -> 
         source = (root / module).read_text(encoding="utf-8")
         candidates = [m for m in enumerate_mutations(module, source) if not m.skip]
         random.Random(f"{seed}:{module}").shuffle(candidates)
-        picked = []
+        picked: list[Mutation] = []
         for mutation in candidates:
             if len(picked) == per_module:
                 break
@@ -385,8 +388,8 @@ def build_map(copy: Path, tree: str, tests: Iterable[str] = ()) -> CoverageMap:
         module = Path(measured).resolve().relative_to(copy.resolve()).as_posix()
         by_line = data.contexts_by_lineno(measured)
         lines[module] = {str(n): sorted(set(ids)) for n, ids in sorted(by_line.items())}
-    tests = json.loads(outcomes.read_text(encoding="utf-8"))
-    return CoverageMap(tree=tree, tests=tests, lines=lines)
+    ran: dict[str, dict[str, Any]] = json.loads(outcomes.read_text(encoding="utf-8"))
+    return CoverageMap(tree=tree, tests=ran, lines=lines)
 
 
 def load_map(copy: Path, *, rebuild: bool = False) -> CoverageMap:
@@ -445,8 +448,8 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     """A mutant run: the tests in the runner's order (fastest first), each with its timeout.
 
     tests/conftest.py puts the slow files first for `make test`; here that would run minutes
-    of tests before the one that fails fast. Tests the order does not name (--extra-tests)
-    keep their place ahead of the named ones.
+    of tests before the one that fails fast. The --extra-tests come first in the order; a
+    test it does not name keeps its place ahead of the named ones.
     """
     path = os.environ.get(ORDER_VAR)
     if not path:
@@ -596,13 +599,16 @@ def run_mutant(
     cmap: CoverageMap,
     *,
     cap: float | None = None,
-    extra: Sequence[str] = (),
+    extra: Mapping[str, float] | None = None,
 ) -> Result:
     """Apply `mutation` in `copy`, run `tests` fastest first until one fails, restore.
 
     `cap` (seconds) bounds the whole run of one mutant; a mutant that hits it is a timeout.
-    `extra` test files (not in the map, e.g. new ones) run first, for every mutant.
+    `extra` (node id -> unmutated seconds: tests not in the map that passed on the unmutated
+    copy, see `check_extra_tests`) run first, for every mutant, the mutated module's own first.
     """
+    extra = dict(extra or {})
+    tests = [t for t in tests if t not in extra]
     path = copy / mutation.module
     source = path.read_text(encoding="utf-8")
     mutated = mutate(source, mutation)
@@ -617,17 +623,18 @@ def run_mutant(
     if not tests and not extra:
         result.status = "no-coverage"
         return result
-    baseline = sum(cmap.tests[t]["seconds"] for t in tests) + EXTRA_SECONDS * len(extra)
+    baseline = sum(cmap.tests[t]["seconds"] for t in tests) + sum(extra.values())
     budget = mutant_cap(baseline) if cap is None else cap
     result.baseline, result.cap = round(baseline, 1), round(budget, 1)
-    timeouts = {t: timeout_for(cmap.tests[t]["seconds"]) for t in tests}
+    own = {module_kills(mutation.module), f"test_mutation_kills_{Path(mutation.module).stem}"}
+    first = sorted(extra, key=lambda node: (Path(node.split("::")[0]).stem not in own, node))
+    timeouts = {t: timeout_for(extra[t]) for t in first}
+    timeouts.update({t: timeout_for(cmap.tests[t]["seconds"]) for t in tests})
     order = copy / ".mutation-order.json"
     order.write_text(json.dumps(timeouts), encoding="utf-8")
     args = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
     args += ["-p", "mutation_sample", "-p", "no:randomly", f"--timeout={PER_TEST_FLOOR}"]
-    own = {module_kills(mutation.module), f"test_mutation_kills_{Path(mutation.module).stem}"}
-    extra = sorted(extra, key=lambda name: (Path(name).stem not in own, name))  # its own first
-    args += [*extra, *tests]
+    args += [*first, *tests]
     env = {ORDER_VAR: str(order), "PYTHONPATH": str(Path(__file__).resolve().parent)}
     started = time.monotonic()
     path.write_text(runnable(mutated), encoding="utf-8")
@@ -688,6 +695,46 @@ def add_extra_tests(copy: Path, patterns: Iterable[str]) -> list[str]:
     return added
 
 
+@dataclass
+class ExtraTests:
+    """The --extra-tests as they did on the unmutated copy."""
+
+    passing: dict[str, float] = field(default_factory=dict)  # node id -> seconds
+    unusable: dict[str, str] = field(default_factory=dict)  # node id or file -> why not used
+
+
+def check_extra_tests(copy: Path, files: Sequence[str]) -> ExtraTests:
+    """Run `files` once on the unmutated `copy`: a test that fails there would "kill" every mutant.
+
+    Only the passing tests run against the mutants; failing and skipped ones, and files that
+    collect no test (e.g. an import error), are `unusable`, with the reason, for the report.
+    """
+    found = ExtraTests()
+    if not files:
+        return found
+    outcomes = copy / ".mutation-extra-outcomes.json"
+    outcomes.unlink(missing_ok=True)
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    args += ["-p", "mutation_sample", "-p", "no:randomly", "--continue-on-collection-errors"]
+    args += list(files)
+    env = {OUTCOMES_VAR: str(outcomes), "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    code, output = run_tests(copy, args, EXTRA_TIMEOUT, env)
+    seen: dict[str, dict[str, Any]] = {}
+    if outcomes.is_file():
+        seen = json.loads(outcomes.read_text(encoding="utf-8"))
+    for node, entry in sorted(seen.items()):
+        if entry["outcome"] == "passed":
+            found.passing[node] = float(entry["seconds"])
+        else:
+            found.unusable[node] = f"{entry['outcome']} unmutated"
+    for name in files:
+        if not any(node.split("::")[0] == name for node in seen):
+            why = "ran out of time unmutated" if code is None else "collected no test unmutated"
+            tail = " | ".join(output.strip().splitlines()[-2:])
+            found.unusable[name] = f"{why} (pytest exit {code}: {tail})"
+    return found
+
+
 def snapshot(ref: str | None) -> Path:
     """A private copy of the working tree (tracked and untracked files), or of commit `ref`."""
     if not ref:
@@ -721,8 +768,14 @@ STATUSES = (
 )  # fmt: skip
 
 
-def markdown(results: list[Result], seed: int, per_module: int, seconds: float) -> str:
-    """The table and the survivors, as a reader wants them."""
+def markdown(
+    results: list[Result],
+    seed: int,
+    per_module: int,
+    seconds: float,
+    unusable: Mapping[str, str] | None = None,
+) -> str:
+    """The table and the survivors (and the --extra-tests not used), as a reader wants them."""
     out = [
         f"# Mutation sample: seed {seed}, {per_module} per module, cosmic-ray operators",
         "",
@@ -753,14 +806,22 @@ def markdown(results: list[Result], seed: int, per_module: int, seconds: float) 
                     f"- {r.module}:{r.line}{f' ({r.scope})' if r.scope else ''} {r.operator}: "
                     f"`{r.before}` -> `{r.after}`{extra}{why}"
                 )
+    if unusable:
+        out += ["", "## extra tests not run against the mutants (they do not pass unmutated)", ""]
+        out += [f"- {node}: {why}" for node, why in sorted(unusable.items())]
     return "\n".join(out) + "\n"
 
 
 def write_report(
-    results: list[Result], args: argparse.Namespace, seconds: float, *, complete: bool
+    results: list[Result],
+    args: argparse.Namespace,
+    seconds: float,
+    *,
+    complete: bool,
+    unusable: Mapping[str, str] | None = None,
 ) -> str:
     """The markdown table and the JSON under .mutation/ (rewritten after every mutant)."""
-    report = markdown(results, args.seed, args.per_module, seconds)
+    report = markdown(results, args.seed, args.per_module, seconds, unusable)
     if not complete:
         report += "\n(incomplete: the run is still going or was stopped)\n"
     CACHE.mkdir(exist_ok=True)
@@ -774,6 +835,7 @@ def write_report(
         "complete": complete,
         "seconds": round(seconds),
         "table": score_table(results),
+        "extra_tests_unusable": dict(unusable or {}),
         "mutants": [asdict(r) for r in results],
     }
     stem.with_suffix(".json").write_text(json.dumps(payload, indent=1), encoding="utf-8")
@@ -820,7 +882,9 @@ def merge(args: argparse.Namespace) -> int:
     args.seed, args.per_module = payloads[0]["seed"], payloads[0]["per_module"]
     args.ref = payloads[0].get("commit") or None
     complete = all(p["complete"] for p in payloads)
-    print(write_report(results, args, sum(p["seconds"] for p in payloads), complete=complete))
+    unusable = {k: v for p in payloads for k, v in p.get("extra_tests_unusable", {}).items()}
+    seconds = sum(p["seconds"] for p in payloads)
+    print(write_report(results, args, seconds, complete=complete, unusable=unusable))
     return 0
 
 
@@ -915,9 +979,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         metavar="GLOB",
         help="test files of the working tree (e.g. 'tests/test_mutation_kills_*.py') copied into"
-        " the snapshot after the map is loaded and run first for every mutant",
+        " the snapshot after the map is loaded, run once unmutated, and those of their tests"
+        " that pass there run first for every mutant (the others are reported, never kills)",
     )
     return parser.parse_args(argv)
+
+
+def rescore_command(args: argparse.Namespace) -> int:
+    """--rescore: rewrite a finished run's report with the equivalents as listed now."""
+    payload = json.loads(args.rescore.read_text(encoding="utf-8"))
+    args.seed, args.per_module = payload["seed"], payload["per_module"]
+    args.ref = None if payload["ref"] == "working tree" else payload["ref"]
+    results = rescore(args.rescore, load_equivalents())
+    unusable = payload.get("extra_tests_unusable", {})
+    seconds, complete = payload["seconds"], payload["complete"]
+    print(write_report(results, args, seconds, complete=complete, unusable=unusable))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -930,12 +1007,7 @@ def main(argv: list[str] | None = None) -> int:
         return merge(args)
 
     if args.rescore:
-        payload = json.loads(args.rescore.read_text(encoding="utf-8"))
-        args.seed, args.per_module = payload["seed"], payload["per_module"]
-        args.ref = None if payload["ref"] == "working tree" else payload["ref"]
-        results = rescore(args.rescore, load_equivalents())
-        print(write_report(results, args, payload["seconds"], complete=payload["complete"]))
-        return 0
+        return rescore_command(args)
 
     started = time.monotonic()
     copy = snapshot(args.ref)
@@ -949,7 +1021,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         mutants.check_copy_is_imported(copy)
         cmap = load_map(copy, rebuild=args.rebuild_map)
-        extra = add_extra_tests(copy, args.extra_tests)
+        extra = check_extra_tests(copy, add_extra_tests(copy, args.extra_tests))
+        for node, why in extra.unusable.items():
+            print(f"extra test not used: {node}: {why}", flush=True)
         equivalents = load_equivalents()
         earlier = previous_results(args) if args.retry else {}
         results = []
@@ -960,14 +1034,15 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             covering = cmap.covering(mutation)
             result = run_mutant(
-                copy, mutation, covering, cmap, cap=args.mutant_timeout, extra=extra
+                copy, mutation, covering, cmap, cap=args.mutant_timeout, extra=extra.passing
             )
             if result.status == "survived":
                 reason = equivalent_reason(result, equivalents)
                 if reason:
                     result.status, result.reason = "equivalent", reason
             results.append(result)
-            write_report(results, args, time.monotonic() - started, complete=False)
+            elapsed = time.monotonic() - started
+            write_report(results, args, elapsed, complete=False, unusable=extra.unusable)
             print(
                 f"[{number}/{len(chosen)}] {result.status:11} {result.id} "
                 f"({result.tests} tests, {result.seconds:.0f}s) {result.killed_by}",
@@ -978,7 +1053,8 @@ def main(argv: list[str] | None = None) -> int:
     drawn = {r.id for r in results}  # --retry with --module: the other modules' results stay
     results += [r for r in earlier.values() if r.id not in drawn]
     results.sort(key=lambda r: (r.module, r.line, r.operator, r.occurrence))
-    report = write_report(results, args, time.monotonic() - started, complete=True)
+    elapsed = time.monotonic() - started
+    report = write_report(results, args, elapsed, complete=True, unusable=extra.unusable)
     print(report)
     print(f"written: {report_stem(args)}.md and .json")
     return 0

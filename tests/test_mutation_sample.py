@@ -281,8 +281,41 @@ def test_extra_tests_run_for_a_mutant_no_mapped_test_covers(repo: Path) -> None:
     )
     cmap = ms.CoverageMap(tree="x", tests={})
     assert ms.run_mutant(repo, minus, [], cmap).status == "no-coverage"
-    result = ms.run_mutant(repo, minus, [], cmap, extra=["tests/test_new.py"])
+    extra = ms.check_extra_tests(repo, ["tests/test_new.py"])
+    assert list(extra.passing) == ["tests/test_new.py::test_unused"]
+    assert extra.unusable == {}
+    result = ms.run_mutant(repo, minus, [], cmap, extra=extra.passing)
     assert (result.status, result.killed_by) == ("killed", "tests/test_new.py::test_unused")
+
+
+def test_extra_tests_that_fail_unmutated_are_reported_not_counted_as_kills(repo: Path) -> None:
+    source = (repo / "tap_moco" / "calc.py").read_text()
+    minus = next(
+        m
+        for m in ms.enumerate_mutations("tap_moco/calc.py", source)
+        if m.line == line_of("return a - 1") and m.operator.endswith("_Sub_Add")
+    )
+    (repo / "tests" / "test_new.py").write_text(
+        "from tap_moco.calc import unused\n\n"
+        "def test_wrong():\n    assert unused(3) == 7\n\n"  # fails on the unmutated code
+        "def test_right():\n    assert unused(3) == 2\n"
+    )
+    (repo / "tests" / "test_broken.py").write_text("import no_such_module\n")
+    extra = ms.check_extra_tests(repo, ["tests/test_new.py", "tests/test_broken.py"])
+    assert list(extra.passing) == ["tests/test_new.py::test_right"]
+    assert extra.unusable["tests/test_new.py::test_wrong"] == "failed unmutated"
+    assert extra.unusable["tests/test_broken.py"].startswith("collected no test unmutated")
+    cmap = ms.CoverageMap(tree="x", tests={})
+    result = ms.run_mutant(repo, minus, [], cmap, extra=extra.passing)
+    assert (result.status, result.killed_by) == ("killed", "tests/test_new.py::test_right")
+    (repo / "tests" / "test_new.py").write_text(
+        "from tap_moco.calc import unused\n\ndef test_wrong():\n    assert unused(3) == 7\n"
+    )
+    extra = ms.check_extra_tests(repo, ["tests/test_new.py"])
+    assert extra.passing == {}
+    assert ms.run_mutant(repo, minus, [], cmap, extra=extra.passing).status == "no-coverage"
+    report = ms.markdown([], 1, 4, 60, extra.unusable)
+    assert "tests/test_new.py::test_wrong: failed unmutated" in report
 
 
 def test_covering_tests_run_in_the_runners_order_whatever_the_conftest_does(repo: Path) -> None:
