@@ -51,6 +51,7 @@ class FakeList:
             records=lambda response: response.json(),
             workers=lambda: workers,
             limiter=RateLimiter([(1000, 1.0)]),
+            count_creates=False,
         )
 
 

@@ -677,15 +677,18 @@ def test_expected_stamps_parent_ids(sandbox: Sandbox) -> None:
     assert {pair for pair in stamped if pair[0] in {i for i, _ in served_pairs}} == served_pairs
 
 
-def test_large_volume_is_generated_and_served_quickly(sandbox_factory: Any) -> None:
-    started = time.monotonic()
+def test_large_volume_is_generated_and_served(sandbox_factory: Any) -> None:
+    """100,000 time entries, paged (how fast is the bench's business, never a test's)."""
     sb = sandbox_factory(counts={"activities": 100_000})
-    assert time.monotonic() - started < 20
     session = requests.Session()
-    started = time.monotonic()
+    seen: set[int] = set()
     for page in range(1, 51):
-        assert len(get(sb, "/activities", session, page=page).json()) == 100
-    assert time.monotonic() - started < 10
+        answer = get(sb, "/activities", session, page=page)
+        assert answer.headers["X-Total"] == "100000"
+        records = answer.json()
+        assert len(records) == 100
+        seen.update(int(record["id"]) for record in records)
+    assert len(seen) == 5000
 
 
 # --- command line --------------------------------------------------------------------------

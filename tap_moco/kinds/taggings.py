@@ -59,6 +59,7 @@ class TaggingsFanOutStream(MocoStream):
             records=lambda response: list(self.parse_response(response)),
             workers=lambda: 1,
             limiter=self.transport.limiter,
+            count_creates=True,  # a create and a delete while listing keep X-Total level
         )
         ids = [record["id"] for record in paged() if "id" in record]
         if not paged.settled:

@@ -119,7 +119,7 @@ class PagedRead:
         workers: Callable[[], int],
         limiter: RateLimiter,
         on_page: Callable[[int, tuple[Any, ...]], None] = lambda *_: None,
-        count_creates: bool = False,
+        count_creates: bool,
         keys: Sequence[str] = ("id",),
     ) -> None:
         self.stream = stream
