@@ -9,7 +9,7 @@ PYTHON_VERSIONS := 3.10 3.11 3.12 3.13
 MAIN_PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 MATRIX_OTHERS = $(filter-out $(MAIN_PYTHON_VERSION),$(PYTHON_VERSIONS))
 
-.PHONY: install install-meltano test lint demo bench schemas catalog clean matrix plugin-settings mutants soak mutation
+.PHONY: install install-meltano test test-suite test-beside lint demo bench schemas catalog clean matrix plugin-settings mutants soak mutation
 
 UV := $(VENV)/bin/uv
 
@@ -48,12 +48,27 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# `make test`: lint, the whole suite (three workers, a file per worker), the planted defects (`make mutants`, about 3 minutes),
-# then the matrix for the Pythons other than the main venv's (which ran everything).
+# `make test`: lint, then the whole suite (three workers, a file per worker, the slow files
+# first: tests/conftest.py) and, beside it at a lower priority, the planted defects (`make
+# mutants`) followed by the matrix for the Pythons other than the main venv's (which ran
+# everything). The suite leaves about a third of two cores idle (rate windows, timeouts,
+# Meltano), which the other two fill. Their output, kept in $(BESIDE_LOG), follows the suite's;
+# `make test` fails if any of the three failed.
+BESIDE_LOG := $(VENV)/test-beside.log
+
 test: install install-meltano lint
+	@rm -f $(BESIDE_LOG)
+	@$(MAKE) --no-print-directory -j 2 test-suite test-beside; status=$$?; \
+	echo "== planted defects and matrix ($(BESIDE_LOG)):"; cat $(BESIDE_LOG); exit $$status
+
+test-suite:
 	MELTANO_BIN=$(abspath $(MELTANO)) $(VENV)/bin/pytest -n 3 --dist loadfile
-	$(PY) scripts/mutants.py
-	PYTHON_VERSIONS="$(MATRIX_OTHERS)" scripts/python_matrix.sh
+
+test-beside:
+	@echo "planted defects, then the matrix on $(MATRIX_OTHERS): beside the suite (nice 5)"
+	@(nice -n 5 $(PY) scripts/mutants.py; defects=$$?; \
+	PYTHON_VERSIONS="$(MATRIX_OTHERS)" nice -n 5 scripts/python_matrix.sh; matrix=$$?; \
+	exit $$((defects || matrix))) > $(BESIDE_LOG) 2>&1
 
 demo: install install-meltano
 	MELTANO_BIN=$(abspath $(MELTANO)) $(PY) scripts/demo.py
