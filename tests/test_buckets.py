@@ -24,7 +24,7 @@ from tap_moco.state.buckets import (
     sketch_of,
     state_of,
 )
-from tap_moco.state.dated import DatedRun
+from tap_moco.state.dated import DatedRun, day_of
 
 TODAY = dt.date(2026, 12, 2)
 OLD = "2020-01-01T00:00:00Z"
@@ -234,3 +234,28 @@ def test_a_bucket_with_more_changes_than_its_sketch_names_what_peels_and_heals()
     assert belief.total == len(moco.records)
     again = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
     assert (again.deleted, again.unresolved) == (set(), 0)
+
+
+def test_a_moved_record_is_held_at_its_new_date_and_named_when_deleted_there() -> None:
+    old_day, new_day = TODAY.toordinal() - 700, TODAY.toordinal() - 5
+    records = {key: (TODAY.toordinal() - key % 900, OLD) for key in range(1, 4000)}
+    records[77] = (old_day, OLD)
+    belief = believe(records)
+    moco = FakeMoco(records)
+    moco.records[77] = (new_day, OLD)  # its date corrected
+    del moco.records[78]
+    outcome = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
+    assert outcome.deleted == {78}
+    assert belief.total == len(moco.records)
+    assert belief.sketches[belief.bucket_of(new_day)].count == sum(
+        1 for day, _ in moco.records.values() if day == new_day
+    )
+    del moco.records[77]  # then deleted at its new date
+    again = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
+    assert again.deleted == {77}
+
+
+def test_record_dates_are_iso_days() -> None:
+    assert day_of("2026-11-30") == dt.date(2026, 11, 30).toordinal()
+    for value in ("2026-11-30T10:00:00Z", "2026-11-3", "30.11.2026", None, 20261130):
+        assert day_of(value) is None

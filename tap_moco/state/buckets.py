@@ -203,7 +203,7 @@ class Belief:
         if sketch is None:
             sketch = self.sketches[bucket] = sketch_of((), folded=self.folded(bucket))
         sketch.toggle(key, sign)
-        if sketch.count == 0 and all(cell == [0, 0, 0] for cell in sketch.cells):
+        if all(cell == [0, 0, 0] for cell in sketch.cells):  # every id it held left
             del self.sketches[bucket]
 
     @property

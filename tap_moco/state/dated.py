@@ -32,11 +32,11 @@ KEY = "belief"
 
 
 def day_of(value: Any) -> int | None:
-    """A record date (`YYYY-MM-DD`, or a timestamp's date) as an ordinal, else None."""
-    if not isinstance(value, str) or len(value) < 10:
+    """A record date (`YYYY-MM-DD`) as an ordinal, else None."""
+    if not isinstance(value, str) or len(value) != len("YYYY-MM-DD"):
         return None
     try:
-        return dt.date.fromisoformat(value[:10]).toordinal()
+        return dt.date.fromisoformat(value).toordinal()
     except ValueError:
         return None
 
