@@ -104,3 +104,26 @@ def test_readme_table_is_rendered_from_the_committed_full_run():
     text = README.read_text()
     section = text.split(START, 1)[1].split(END, 1)[0]
     assert section.strip() == render(results).strip()
+
+
+def test_the_readme_deletes_costs_are_the_committed_full_run() -> None:
+    """The README's Deletes table quotes `bench/full.json`, never numbers typed by hand."""
+    figures = {item["figure"]: item for item in json.loads(PUBLISHED.read_text())["figures"]}
+
+    def requests(size: str, case: str) -> int:
+        (item,) = [
+            value
+            for name, value in figures.items()
+            if name.startswith(f"deletes, {size} time entries over")
+            and "(912/day)" not in name
+            and case in name
+        ]
+        return int(item["value"])
+
+    one = [requests(size, "1 deleted") for size in ("100,000", "1,000,000")]
+    fifty = [requests(size, "50 deleted") for size in ("100,000", "1,000,000")]
+    row = (
+        f"1 deletion: {one[0]} at 100,000 time entries, {one[1]} at 1,000,000; "
+        f"50 over two months: {fifty[0]} and {fifty[1]}"
+    )
+    assert row in (ROOT / "README.md").read_text()
