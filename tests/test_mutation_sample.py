@@ -269,13 +269,18 @@ def test_an_equivalent_with_a_scope_matches_only_there() -> None:
     assert ms.equivalent_reason(found, [entry]) == ""
 
 
-def test_extra_tests_run_for_a_mutant_no_mapped_test_covers(repo: Path) -> None:
+def calc_minus_mutant(repo: Path) -> ms.Mutation:
+    """The `a - 1` -> `a + 1` mutant of the fixture's calc.py, which no mapped test covers."""
     source = (repo / "tap_moco" / "calc.py").read_text()
-    minus = next(
+    return next(
         m
         for m in ms.enumerate_mutations("tap_moco/calc.py", source)
         if m.line == line_of("return a - 1") and m.operator.endswith("_Sub_Add")
     )
+
+
+def test_extra_tests_run_for_a_mutant_no_mapped_test_covers(repo: Path) -> None:
+    minus = calc_minus_mutant(repo)
     (repo / "tests" / "test_new.py").write_text(
         "from tap_moco.calc import unused\n\ndef test_unused():\n    assert unused(3) == 2\n"
     )
@@ -289,12 +294,7 @@ def test_extra_tests_run_for_a_mutant_no_mapped_test_covers(repo: Path) -> None:
 
 
 def test_extra_tests_that_fail_unmutated_are_reported_not_counted_as_kills(repo: Path) -> None:
-    source = (repo / "tap_moco" / "calc.py").read_text()
-    minus = next(
-        m
-        for m in ms.enumerate_mutations("tap_moco/calc.py", source)
-        if m.line == line_of("return a - 1") and m.operator.endswith("_Sub_Add")
-    )
+    minus = calc_minus_mutant(repo)
     (repo / "tests" / "test_new.py").write_text(
         "from tap_moco.calc import unused\n\n"
         "def test_wrong():\n    assert unused(3) == 7\n\n"  # fails on the unmutated code
