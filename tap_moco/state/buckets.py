@@ -154,11 +154,6 @@ class Bucket:
     first: int
     last: int
 
-    @property
-    def week(self) -> bool:
-        """A week (older than `DAY_YEARS`), not a day."""
-        return self.last > self.first
-
 
 class Belief:
     """Per bucket, the sketch of the ids the tap believes MOCO holds there.
@@ -214,14 +209,14 @@ class Belief:
     # -- the state ------------------------------------------------------------------------
 
     def encode(self) -> str:
-        """Buckets in order: the first day's gap from the last, then each cell's numbers."""
+        """Buckets in order: the first day's gap from the last, its shape, each cell's numbers."""
         out = bytearray()
         previous = 0
         for bucket in sorted(self.sketches):
             sketch = self.sketches[bucket]
             _varint(out, bucket.first - previous)
             previous = bucket.first
-            out.append((1 if bucket.week else 0) | (2 if sketch.width == 1 else 0))
+            out.append(1 if sketch.width == 1 else 0)  # one cell (folded), or a recent day's
             for count, keys, checks in sketch.cells:
                 _varint(out, (count << 1) ^ (count >> 63))
                 out += (keys & MASK64).to_bytes(8, "little")
@@ -241,10 +236,9 @@ class Belief:
         while position < len(data):
             gap, position = _read_varint(data, position)
             day += gap
-            flags = data[position]
-            week = bool(flags & 1)
+            folded = data[position] == 1
             position += 1
-            width, tables = (1, 1) if flags & 2 else (DAY_WIDTH, TABLES)
+            width, tables = (1, 1) if folded else (DAY_WIDTH, TABLES)
             cells = []
             for _ in range(width * tables):
                 zigzag, position = _read_varint(data, position)
@@ -256,7 +250,8 @@ class Belief:
             if position > len(data):
                 msg = "a truncated belief"
                 raise ValueError(msg)
-            sketches[Bucket(day, day + 6 if week else day)] = Sketch(width, tables, cells)
+            # Stored by its first day: `Belief` puts it back in its tier (a week's Monday).
+            sketches[Bucket(day, day)] = Sketch(width, tables, cells)
         return cls(today, sketches)
 
 
