@@ -259,3 +259,20 @@ def test_record_dates_are_iso_days() -> None:
     assert day_of("2026-11-30") == dt.date(2026, 11, 30).toordinal()
     for value in ("2026-11-30T10:00:00Z", "2026-11-3", "30.11.2026", None, 20261130):
         assert day_of(value) is None
+
+
+def test_what_a_run_adds_is_held_and_compared_as_held() -> None:
+    """A record this run's read added (created since the last count) is one the belief holds:
+    a later read of its day compares it as held, so it is never taken for one that left."""
+    since, cutoff = "2026-12-01T00:00:00Z", "2026-12-02T11:00:00Z"
+    day = TODAY.toordinal() - 1
+    run = DatedRun("date", None, TODAY, None)
+    run.belief = Belief(TODAY)
+    run.page([{"id": 5, "created_at": NEW, "date": dt.date.fromordinal(day).isoformat()}])
+    run.grow(since, cutoff)
+    assert run.belief.total == 1
+    held = run.member(since)
+    assert held(Seen(5, day, NEW))
+    assert not held(Seen(6, day, NEW))  # created since, not read by this run: not held yet
+    assert held(Seen(7, day, OLD))  # from before the last count
+    assert run.kept()["edge"] == [5]  # the next run does not add it again
