@@ -526,6 +526,10 @@ class MocoStream(RESTStream[PageToken]):
             self.check_custom_fields()
             sdk.write_schema(self)
 
+    def write_schema_again(self) -> None:
+        """SCHEMA once more: after other messages of the stream sent under another one."""
+        sdk.write_schema(self)
+
     # -- bookmarks -------------------------------------------------------------------
 
     @property

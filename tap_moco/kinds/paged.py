@@ -300,8 +300,7 @@ class PagedListStream(MocoStream):
             for key in keys:
                 record = {"id": key, deletes.DELETED_AT: stamp}
                 sdk.tap_of(self).write_message(RecordMessage(alias, record, time_extracted=moment))
-        self._schema_written = False
-        self._write_schema_message()
+        self.write_schema_again()
         self.moco_log.info(
             "Stream '%s': %d records deleted in MOCO marked (_sdc_deleted_at)", self.name, len(keys)
         )
