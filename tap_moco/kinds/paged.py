@@ -19,6 +19,7 @@ ordinary sync would not, and a first run's page 1 gives the count for free.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,15 @@ class PagedListStream(MocoStream):
 
     shape = Shape.LIST
     mode = CHANGES
+
+    @contextlib.contextmanager
+    def _asking(self, mode: str) -> Iterator[None]:
+        """Requests made inside ask for `mode` (a count, the whole scope); then changes again."""
+        self.mode = mode
+        try:
+            yield
+        finally:
+            self.mode = CHANGES
 
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
@@ -140,11 +150,8 @@ class PagedListStream(MocoStream):
         if self.spec.parent or self.spec.window or RESUME_KEY in self.stream_state:
             return
         if self._counts_first():
-            self.mode = COUNT
-            try:
+            with self._asking(COUNT):
                 self.send_ahead(pool, PageToken(1))
-            finally:
-                self.mode = CHANGES
         else:
             self.send_ahead(pool, PageToken(1))
 
@@ -197,22 +204,16 @@ class PagedListStream(MocoStream):
 
     def _count(self) -> deletes.Count | None:
         """MOCO's count of the whole list: one `per_page=1` request."""
-        self.mode = COUNT
-        try:
+        with self._asking(COUNT):
             return deletes.Count.of(self.fetch(None, PageToken(1)))
-        finally:
-            self.mode = CHANGES
 
     def _reread(self, context: Context | None, watch: deletes.Watch) -> Iterator[dict[str, Any]]:
         """The whole list again with a new version; ACTIVATE_VERSION once it settled."""
         self.moco_log.info("Stream '%s': re-reading it whole to propagate deletes", self.name)
         sdk.set_version(self, deletes.next_version(self))
-        self.mode = WHOLE
-        try:
+        with self._asking(WHOLE):
             paged = self._paged(context, {}, watch.reread_pages(self.page_records))
             yield from paged(1)
-        finally:
-            self.mode = CHANGES
         watch.after_reread(settled=paged.settled)
         self.reread_complete = paged.settled
         if paged.settled:
@@ -230,28 +231,21 @@ class PagedListStream(MocoStream):
             }
 
         def count(first: int, last: int) -> int | None:
-            self.mode = COUNT
-            try:
+            with self._asking(COUNT):
                 return header_int(self.fetch(None, PageToken(1, window(first, last))), "X-Total")
-            finally:
-                self.mode = CHANGES
 
         def listed(extra: Mapping[str, str]) -> list[dict[str, Any]] | None:
-            self.mode = WHOLE
-            try:
+            with self._asking(WHOLE):
                 paged = self._paged(None, extra, self.page_records)
                 records = list(paged(1))
-            finally:
-                self.mode = CHANGES
             return records if paged.settled else None
 
         def read(first: int, last: int) -> list[buckets.Seen] | None:
             records = listed(window(first, last))
             if records is None:
                 return None
-            collector = dated.DatedRun(date_filter.field, None, run.today, None)
-            collector.page(records)
-            return list(collector.seen.values())
+            found = (dated.seen_of(record, date_filter.field) for record in records)
+            return [seen for seen in found if seen is not None]
 
         def existing(keys: list[int]) -> dict[int, int | None] | None:
             """Which ids MOCO still has, a page of `ids=` each; None if it ignored the filter."""
@@ -259,11 +253,8 @@ class PagedListStream(MocoStream):
             size = self.settings.per_page
             for start in range(0, len(keys), size):
                 chunk = keys[start : start + size]
-                self.mode = WHOLE
-                try:
+                with self._asking(WHOLE):
                     response = self.fetch(None, PageToken(1, {"ids": ",".join(map(str, chunk))}))
-                finally:
-                    self.mode = CHANGES
                 total = header_int(response, "X-Total")
                 if total is None or total > len(chunk):
                     return None

@@ -41,6 +41,15 @@ def day_of(value: Any) -> int | None:
         return None
 
 
+def seen_of(record: dict[str, Any], field: str) -> buckets.Seen | None:
+    """A record as the belief keeps it, or None without an integer id or `created_at`."""
+    key = record.get("id")
+    created = normalize_timestamp(record.get("created_at"))
+    if not isinstance(key, int) or isinstance(key, bool) or not isinstance(created, str):
+        return None
+    return buckets.Seen(key, day_of(record.get(field)), created)
+
+
 class DatedRun:
     """The belief of one stream for one run (driven by `deletes.Watch`)."""
 
@@ -66,15 +75,11 @@ class DatedRun:
         the next run names it).
         """
         for record in records:
-            key = record.get("id")
-            if not isinstance(key, int) or isinstance(key, bool):
+            seen = seen_of(record, self.field)
+            if seen is None:  # cannot tell which record, or when it joined: no belief this run
                 self.usable = False
                 continue
-            created = normalize_timestamp(record.get("created_at"))
-            if not isinstance(created, str):  # cannot tell when it joined: no belief this run
-                self.usable = False
-                continue
-            self.seen[key] = buckets.Seen(key, day_of(record.get(self.field)), created)
+            self.seen[seen.key] = seen
 
     def _entering(self, seen: buckets.Seen) -> bool:
         """Created before the scope's start: brought into it by an update."""
