@@ -152,3 +152,11 @@ def build_offers(w: World) -> None:
     """Offers with approvals, confirmations and attachments."""
     for _ in range(w.count("offers")):
         make_offer(w)
+    offers = w.rows("offers")
+    if offers and not w.store.table("offer_confirmations"):
+        # A small account still shows every list: its first offer becomes an accepted one.
+        offer = offers[0]
+        offer["status"] = "accepted"
+        offer.pop("_json", None)
+        confirmation = make_offer_confirmation(w, offer=offer)
+        offer["offer_confirmation"] = Ref("offer_confirmations", confirmation["id"])
