@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "sbx-Secret-7f3a9c1e"
 """Every tap run of the suite uses this key; `run_tap` fails if it shows up in any output."""
+
+
+COMMAND_ENV = "TAP_MOCO_COMMAND"
+"""A JSON list that stands for `python -m tap_moco` (the suite's fork server, tests/tapfork.py)."""
+
+
+def tap_prefix() -> list[str]:
+    """How to start the tap: `python -m tap_moco`, unless the environment names a stand-in."""
+    named = os.environ.get(COMMAND_ENV)
+    return json.loads(named) if named else [sys.executable, "-m", "tap_moco"]
 
 
 @dataclass
@@ -81,7 +92,7 @@ def base_config(sandbox_url: str, **overrides: Any) -> dict[str, Any]:
 def tap_output(*args: str) -> str:
     """What `python -m tap_moco ARGS` prints where no config is needed (`--discover`, `--about`)."""
     return subprocess.run(
-        [sys.executable, "-m", "tap_moco", *args],
+        [*tap_prefix(), *args],
         check=True,
         capture_output=True,
         text=True,
@@ -115,7 +126,7 @@ def tap_command(
     """The tap's command line, its config, catalog and state written to `directory`."""
     config_path = directory / "config.json"
     config_path.write_text(json.dumps(config))
-    args = [sys.executable, "-m", "tap_moco", "--config", str(config_path)]
+    args = [*tap_prefix(), "--config", str(config_path)]
     if catalog is not None:
         catalog_path = directory / "catalog.json"
         catalog_path.write_text(json.dumps(catalog))

@@ -1,0 +1,152 @@
+"""A fork server for the suite's tap runs: the tap is imported once, each run is a fork of it.
+
+The suite starts the tap about 500 times, and each start spends about half a second of CPU
+importing the SDK and the tap before it sends its first request: on two cores that was a
+fifth of `make test`. Each xdist worker (tests/conftest.py) starts one server with
+`python -m tests.tapfork SOCKET`. `sandbox.runner` then runs `tests/tapfork_client.py SOCKET
+ARGS` instead of `python -m tap_moco ARGS`: the client hands its argv, working directory,
+environment and its stdin/stdout/stderr to the server, which forks a child that runs
+`python -m tap_moco`'s main module on those descriptors and ends through the interpreter's own
+shutdown (atexit, non-daemon threads, flushing), as a fresh process would.
+
+The client stands for the tap towards the test: it forwards SIGTERM, SIGINT and SIGHUP to the
+child and exits with the child's status (a signal's death as that signal). A SIGKILLed client
+closes its socket, on which the server kills the child at once, so a killed run stays killed.
+What a fork cannot give is a fresh interpreter: tests of the entry points themselves
+(tests/test_catalog.py, tests/test_packaging.py, Meltano's runs) start the real command, and
+`TAP_MOCO_FORK=0` turns the server off for a whole session.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import json
+import os
+import runpy
+import selectors
+import signal
+import socket
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+HEADER = struct.Struct("!I")
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """The client's request (length-prefixed JSON) and the three descriptors it sent."""
+    fds = array.array("i")
+    data, ancdata, _flags, _addr = conn.recvmsg(1 << 20, socket.CMSG_SPACE(3 * fds.itemsize))
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    (size,) = HEADER.unpack_from(data)
+    body = data[HEADER.size :]
+    while len(body) < size:
+        chunk = conn.recv(size - len(body))
+        if not chunk:
+            raise ConnectionError("the client left mid-request")
+        body += chunk
+    return json.loads(body), list(fds)
+
+
+def _run_tap(request: dict[str, Any], fds: list[int]) -> None:
+    """In the child: become `python -m tap_moco ARGS` on the client's descriptors; never returns."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for fd in fds:
+        if fd > 2:
+            os.close(fd)
+    for signum in (*FORWARDED, signal.SIGCHLD):
+        signal.signal(signum, signal.SIG_DFL)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    main = Path(sys.modules["tap_moco"].__file__ or "").with_name("__main__.py")
+    sys.argv = [str(main), *request["argv"]]
+    sys.path[0] = request["cwd"]
+    # SystemExit from the tap (or from here) ends the child the way it ends a fresh interpreter.
+    runpy.run_module("tap_moco", run_name="__main__", alter_sys=True)
+    sys.exit(0)
+
+
+def _status(raw: int) -> bytes:
+    """`exit N` or `signal N`, for the client to end the same way."""
+    if os.WIFSIGNALED(raw):
+        return f"signal {os.WTERMSIG(raw)}\n".encode()
+    return f"exit {os.waitstatus_to_exitcode(raw)}\n".encode()
+
+
+def serve(path: str) -> None:
+    """Accept requests until the parent stops the server; one forked tap per request."""
+    try:
+        import tap_moco.tap  # noqa: F401  the import every run would otherwise pay for
+    except BaseException:  # e.g. a planted defect: each fresh run then shows its own error
+        sys.exit(3)
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path + ".tmp")
+    listener.listen(64)
+    os.rename(path + ".tmp", path)  # the socket appears only once it accepts
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "accept")
+    children: dict[int, tuple[socket.socket, int]] = {}  # pidfd -> (client, pid)
+    by_conn: dict[socket.socket, int] = {}
+    while True:
+        for key, _mask in selector.select():
+            if key.data == "accept":
+                conn, _ = listener.accept()
+                request, fds = _receive(conn)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    selector.close()
+                    for other in by_conn:
+                        other.close()
+                    conn.close()
+                    _run_tap(request, fds)
+                for fd in fds:
+                    os.close(fd)
+                pidfd = os.pidfd_open(pid)
+                children[pidfd] = (conn, pid)
+                by_conn[conn] = pidfd
+                selector.register(pidfd, selectors.EVENT_READ, "child")
+                selector.register(conn, selectors.EVENT_READ, "client")
+                conn.sendall(f"{pid}\n".encode())
+            elif key.data == "client":  # the client died (EOF) while its tap runs: kill it
+                conn = key.fileobj
+                assert isinstance(conn, socket.socket)
+                if not conn.recv(1):
+                    _conn, pid = children[by_conn[conn]]
+                    os.kill(pid, signal.SIGKILL)
+                    selector.unregister(conn)
+            else:  # a tap ended: its status to its client
+                pidfd = key.fd
+                conn, pid = children.pop(pidfd)
+                _pid, raw = os.waitpid(pid, 0)
+                selector.unregister(pidfd)
+                os.close(pidfd)
+                if _registered(selector, conn):
+                    selector.unregister(conn)
+                with contextlib.suppress(OSError):  # the client may be gone
+                    conn.sendall(_status(raw))
+                by_conn.pop(conn, None)
+                conn.close()
+
+
+def _registered(selector: selectors.BaseSelector, conn: socket.socket) -> bool:
+    try:
+        selector.get_key(conn)
+    except KeyError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    serve(sys.argv[1])
