@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from sandbox import Sandbox, SandboxConfig
 from sandbox.runner import COMMAND_ENV, ROOT, SECRET_KEY
+from tests import tapfork
 from tests.bytecode import compile_sources
 
 if TYPE_CHECKING:
@@ -99,38 +96,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _start_fork_server(config: pytest.Config) -> None:
-    """One tests/tapfork.py per pytest process, named to `sandbox.runner` by the environment.
-
-    Off with TAP_MOCO_FORK=0, and under coverage (the mutation map run), which measures the
-    tap in fresh interpreters only.
-    """
-    if os.environ.get("TAP_MOCO_FORK") == "0" or os.environ.get("COVERAGE_PROCESS_START"):
+    """One tests/tapfork.py per pytest process, named to `sandbox.runner` by the environment."""
+    started = tapfork.start(sys.executable) if tapfork.enabled() else None
+    if not started:  # off, or the tap does not import: each run shows its own error
         return
-    directory = Path(tempfile.mkdtemp(prefix="tapfork-"))
-    path = directory / "socket"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.tapfork", str(path)],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not path.exists():
-        if server.poll() is not None:  # the tap does not import: each run shows its own error
-            directory.rmdir()
-            return
-        if time.monotonic() > deadline:
-            msg = "the tap's fork server did not start within 60 s"
-            raise RuntimeError(msg)
-        time.sleep(0.02)
-    client = ROOT / "tests" / "tapfork_client.py"
-    os.environ[COMMAND_ENV] = json.dumps([sys.executable, "-I", "-S", str(client), str(path)])
+    command, stop_server = started
+    os.environ[COMMAND_ENV] = json.dumps(command)
 
     def stop() -> None:
         os.environ.pop(COMMAND_ENV, None)
-        server.terminate()
-        server.wait()
-        path.unlink(missing_ok=True)
-        directory.rmdir()
+        stop_server()
 
     config.add_cleanup(stop)

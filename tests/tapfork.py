@@ -15,11 +15,18 @@ closes its socket, on which the server kills the child at once, so a killed run 
 What a fork cannot give is a fresh interpreter: tests of the entry points themselves
 (tests/test_catalog.py, tests/test_packaging.py, Meltano's runs) start the real command, and
 `TAP_MOCO_FORK=0` turns the server off for a whole session.
+
+The same server stands for Meltano (`python -m tests.tapfork SOCKET --meltano EXECUTABLE`, run
+by the Meltano venv's Python; `tests/meltanofork.py` starts it): it imports `meltano.cli` once
+(about 1.7 CPU-s per command, some 70 commands in the suite) and each child runs its `main()`
+as the `meltano` script would, with that script as `sys.argv[0]`. The plugins Meltano starts
+(tap, loaders) and `meltano schedule run`'s inner `meltano` are fresh processes as before.
 """
 
 from __future__ import annotations
 
 import array
+import atexit
 import contextlib
 import json
 import os
@@ -28,9 +35,15 @@ import selectors
 import signal
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 HEADER = struct.Struct("!I")
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -53,8 +66,8 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return json.loads(body), list(fds)
 
 
-def _run_tap(request: dict[str, Any], fds: list[int]) -> None:
-    """In the child: become `python -m tap_moco ARGS` on the client's descriptors; never returns."""
+def _become(request: dict[str, Any], fds: list[int]) -> None:
+    """In the child: take the client's descriptors, signals, working directory and environment."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in fds:
@@ -65,12 +78,29 @@ def _run_tap(request: dict[str, Any], fds: list[int]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+
+
+def _run_tap(request: dict[str, Any]) -> None:
+    """In the child: become `python -m tap_moco ARGS`; never returns."""
     main = Path(sys.modules["tap_moco"].__file__ or "").with_name("__main__.py")
     sys.argv = [str(main), *request["argv"]]
     sys.path[0] = request["cwd"]
     # SystemExit from the tap (or from here) ends the child the way it ends a fresh interpreter.
     runpy.run_module("tap_moco", run_name="__main__", alter_sys=True)
     sys.exit(0)
+
+
+def _meltano_runner(executable: str) -> Callable[[dict[str, Any]], None]:
+    """In the child: become the `meltano` script at `executable` with ARGS; never returns."""
+
+    def run(request: dict[str, Any]) -> None:
+        from meltano.cli import main
+
+        sys.argv = [executable, *request["argv"]]
+        sys.path[0] = str(Path(executable).parent)  # as for a console script
+        sys.exit(main())
+
+    return run
 
 
 def _status(raw: int) -> bytes:
@@ -80,12 +110,16 @@ def _status(raw: int) -> bytes:
     return f"exit {os.waitstatus_to_exitcode(raw)}\n".encode()
 
 
-def serve(path: str) -> None:
-    """Accept requests until the parent stops the server; one forked tap per request."""
-    try:
-        import tap_moco.tap  # noqa: F401  the import every run would otherwise pay for
+def serve(path: str, meltano_script: str | None = None) -> None:
+    """Accept requests until the parent stops the server; one forked run per request."""
+    try:  # the import every run would otherwise pay for
+        if meltano_script:
+            import meltano.cli  # noqa: F401
+        else:
+            import tap_moco.tap  # noqa: F401
     except BaseException:  # e.g. a planted defect: each fresh run then shows its own error
         sys.exit(3)
+    run = _meltano_runner(meltano_script) if meltano_script else _run_tap
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
@@ -109,7 +143,8 @@ def serve(path: str) -> None:
                     for other in by_conn:
                         other.close()
                     conn.close()
-                    _run_tap(request, fds)
+                    _become(request, fds)
+                    run(request)
                 for fd in fds:
                     os.close(fd)
                 pidfd = os.pidfd_open(pid)
@@ -147,6 +182,69 @@ def _registered(selector: selectors.BaseSelector, conn: socket.socket) -> bool:
     return True
 
 
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT = ROOT / "tests" / "tapfork_client.py"
+
+
+def enabled() -> bool:
+    """Off with TAP_MOCO_FORK=0, and under coverage (the mutation map measures fresh runs)."""
+    return os.environ.get("TAP_MOCO_FORK") != "0" and not os.environ.get("COVERAGE_PROCESS_START")
+
+
+def start(python: str, *options: str) -> tuple[list[str], Callable[[], None]] | None:
+    """A server run by `python`: the command that stands for its program, and how to stop it.
+
+    None when the program does not import (the server exits): its runs then start fresh.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="tapfork-"))
+    path = directory / "socket"
+    server = subprocess.Popen(
+        [python, "-m", "tests.tapfork", str(path), *options],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        if server.poll() is not None:
+            directory.rmdir()
+            return None
+        if time.monotonic() > deadline:
+            server.kill()
+            msg = f"the fork server ({python} {' '.join(options)}) did not start within 60 s"
+            raise RuntimeError(msg)
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.terminate()
+        server.wait()
+        path.unlink(missing_ok=True)
+        directory.rmdir()
+
+    return [sys.executable, "-I", "-S", str(CLIENT), str(path)], stop
+
+
+_MELTANO: dict[str, list[str]] = {}
+
+
+def meltano_command(script: str) -> list[str]:
+    """The `meltano` script at `script`, or its forked stand-in (one server per process).
+
+    Started on first use, by the Python of the script's venv, stopped at exit.
+    """
+    if script not in _MELTANO:
+        started = (
+            start(str(Path(script).with_name("python")), "--meltano", script) if enabled() else None
+        )
+        if started:
+            command, stop = started
+            atexit.register(stop)
+            _MELTANO[script] = command
+        else:
+            _MELTANO[script] = [script]
+    return _MELTANO[script]
+
+
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    serve(sys.argv[1])
+    serve(sys.argv[1], sys.argv[3] if sys.argv[2:3] == ["--meltano"] else None)

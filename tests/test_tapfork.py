@@ -1,8 +1,8 @@
-"""The suite's fork server (tests/tapfork.py) stands for a fresh `python -m tap_moco`.
+"""The suite's fork server (tests/tapfork.py) stands for a fresh `python -m tap_moco` and `meltano`.
 
 Signals reach the forked tap through its client (tests/test_hostile.py's SIGTERM and SIGINT
 tests run through it); these tests pin the rest: a SIGKILLed client takes its tap with it, so
-a killed run stays killed, and a forked tap prints what a fresh interpreter prints.
+a killed run stays killed, and a forked tap (or Meltano) prints what a fresh one prints.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sandbox.runner import (
     tap_command,
     tap_output,
 )
+from tests.tapfork import meltano_command
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from sandbox import Sandbox
 
 STREAM = "activities"
+MELTANO = os.environ.get("MELTANO_BIN")  # from `make test`
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get(COMMAND_ENV), reason="the fork server is off (TAP_MOCO_FORK=0, coverage)"
@@ -88,3 +90,29 @@ def test_a_forked_tap_prints_what_a_fresh_one_prints(
     forked = tap_output(*args)
     monkeypatch.delenv(COMMAND_ENV)  # `sandbox.runner` starts a fresh interpreter again
     assert forked == tap_output(*args)
+
+
+@pytest.mark.skipif(not MELTANO, reason="MELTANO_BIN is not set (run through `make test`)")
+@pytest.mark.parametrize(
+    "args", [("--version",), ("config", "list", "tap-moco"), ("config", "list", "no-such-plugin")]
+)
+def test_a_forked_meltano_prints_and_ends_as_the_real_script(args: tuple[str, ...]) -> None:
+    """The project found from the working directory, a setting from the environment, a failure."""
+    assert MELTANO
+    env = {
+        **os.environ,
+        "TAP_MOCO_START_DATE": "2020-02-02T00:00:00Z",
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+    def run(command: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    command = meltano_command(MELTANO)
+    assert command != [MELTANO], "the Meltano fork server did not start"
+    forked, fresh = run(command), run([MELTANO])
+    assert (forked.returncode, forked.stdout) == (fresh.returncode, fresh.stdout)
+    if "tap-moco" in args:
+        assert "2020-02-02" in fresh.stdout
