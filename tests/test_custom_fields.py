@@ -47,8 +47,21 @@ def typed() -> dict[str, Any]:
     return cf.type_schema(SCHEMA, [d for d in DEFS if d])
 
 
+_VALIDATORS: dict[str, Any] = {}
+
+
 def validate(record: dict[str, Any], schema: dict[str, Any]) -> None:
-    jsonschema.validate(record, schema, format_checker=jsonschema.FormatChecker())
+    """`jsonschema.validate`, with each distinct schema checked and compiled once.
+
+    `jsonschema.validate` checks the schema against its metaschema on every call: for the
+    thousand records of a sync that was 98% of this file's CPU.
+    """
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _VALIDATORS:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        _VALIDATORS[key] = cls(schema, format_checker=jsonschema.FormatChecker())
+    _VALIDATORS[key].validate(record)
 
 
 # -- units -----------------------------------------------------------------------------------
