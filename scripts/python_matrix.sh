@@ -2,7 +2,7 @@
 # `make matrix`: the fast subset of the suite on every Python that pyproject.toml claims.
 #
 # One venv per version under .venv-matrix/ (kept between runs; reinstalled when
-# pyproject.toml changes), the project installed editable with its dev extras by the main
+# pyproject.toml changes), the project installed editable with its test extras by the main
 # venv's uv (`make install` brings it; plain pip where it is missing), then the unit
 # tests and one end-to-end sync against the sandbox. The full suite runs on the main venv's
 # Python (`make test`); this proves the others import, parse settings, build schemas, throttle
@@ -46,9 +46,9 @@ for version in $VERSIONS; do
   fi
   if [[ ! -f $venv/.installed || pyproject.toml -nt $venv/.installed ]]; then
     if [[ -x .venv/bin/uv ]]; then
-      .venv/bin/uv pip install --quiet --python "$venv/bin/python" -e '.[dev]'
+      .venv/bin/uv pip install --quiet --python "$venv/bin/python" -e '.[test]'
     else
-      "$venv/bin/python" -m pip install --quiet -e '.[dev]'
+      "$venv/bin/python" -m pip install --quiet -e '.[test]'
     fi
     touch "$venv/.installed"
     rm -f "$venv/.bytecode"
