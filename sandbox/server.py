@@ -30,13 +30,14 @@ from sandbox.faults import (
     RateLimiter,
     error_page,
 )
-from sandbox.generate import populate
+from sandbox.generate.snapshots import generated
 from sandbox.hostile import Hostility
-from sandbox.store import Mutation, Store
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from types import TracebackType
+
+    from sandbox.store import Mutation, Store
 
 API_PREFIX = "/api/v1"
 
@@ -110,8 +111,7 @@ class SandboxApp:
     def __init__(self, config: SandboxConfig) -> None:
         """Generate the data and prepare the per-request machinery."""
         self.config = config
-        self.store = Store(config)
-        self.world = populate(self.store)
+        self.store, self.world = generated(config)
         self.api = Api(self.store, self.world, config)
         self.limiter = RateLimiter()
         self.jitter = ArrivalJitter(config.seed)
