@@ -62,17 +62,24 @@ def meltano(*args: str, env: dict[str, str] | None = None, check: bool = True, c
 
 
 def install_plugins() -> None:
-    """`meltano install` in the repository's project, one worker at a time.
+    """`meltano install` in the repository's project, once per test run.
 
     The suite runs on several pytest-xdist workers; the Meltano tests share this project's
-    installed plugins (`.meltano/extractors`, `.meltano/loaders`), never its run files. The
-    plugins' venvs get bytecode (`tests/bytecode.py`): every pipeline starts tap and loader.
+    installed plugins (`.meltano/extractors`, `.meltano/loaders`), never its run files. Once
+    per run, not once per worker: `meltano install` reinstalls the editable tap (its `.pth`
+    rewritten), and a pipeline starting on another worker meanwhile would find no `tap_moco`.
+    The plugins' venvs get bytecode (`tests/bytecode.py`): every pipeline starts tap and loader.
     """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
     with (Path(tempfile.gettempdir()) / "tap-moco-meltano-install.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        done = ROOT / ".meltano" / ".installed-by-run"
+        if done.is_file() and done.read_text() == run:
+            return
         meltano("install")
         for venv in sorted((ROOT / ".meltano").glob("*/*/venv")):
             compile_venv(venv)
+        done.write_text(run)
 
 
 @pytest.fixture(scope="session")
