@@ -122,15 +122,31 @@ class SandboxApp:
         self.base_url = ""
         self._log: list[LogEntry] = []
         self._log_lock = threading.Lock()
+        self._logged = threading.Condition(self._log_lock)
+        self._unlogged = 0  # answers written whose entries are not in the log yet
 
-    def log(self, entry: LogEntry) -> None:
-        """Append to the request log."""
+    def answering(self) -> None:
+        """An answer is about to be written: a read of the log waits for its entry."""
         with self._log_lock:
+            self._unlogged += 1
+
+    def log(self, entry: LogEntry, *, answered: bool = False) -> None:
+        """Append to the request log (`answered`: after `answering()` for this request)."""
+        with self._logged:
             self._log.append(entry)
+            if answered:
+                self._unlogged -= 1
+                self._logged.notify_all()
 
     def log_snapshot(self) -> list[LogEntry]:
-        """A copy of the request log."""
-        with self._log_lock:
+        """A copy of the request log, holding every request answered so far.
+
+        A handler logs once its answer is written, so a client in the test's own thread (a
+        tap stream read in process) can hold the answer before its entry exists: the copy
+        waits for such entries, a second at most.
+        """
+        with self._logged:
+            self._logged.wait_for(lambda: self._unlogged == 0, timeout=1.0)
             return list(self._log)
 
     def reset_log(self) -> None:
@@ -194,6 +210,7 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         """Run the checks, then answer, inject a fault, or drop the connection."""
         app = self.server.app
+        self._answering = False  # set by `_send`, for the log
         delay = app.jitter.delay(app.config.arrival_jitter)
         if delay:  # the request "arrives" only now: counted, logged and answered from here
             app.stopping.wait(delay)
@@ -214,7 +231,8 @@ class Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             status, fault = self._send(message(500, "Sandbox error")), None
         finished = time.monotonic()
-        app.log(LogEntry(arrived, method, sub or path, query, status, fault, key, finished))
+        entry = LogEntry(arrived, method, sub or path, query, status, fault, key, finished)
+        app.log(entry, answered=self._answering)
 
     def _key(self) -> str | None:
         """The presented key (accepted or not), for the log."""
@@ -303,6 +321,9 @@ class Handler(BaseHTTPRequestHandler):
         head = f"{self.protocol_version} {answer.status} {reason}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
         payload = head.encode("latin-1") + (b"" if self.command == "HEAD" else body)
+        if not self._answering:
+            self._answering = True
+            self.server.app.answering()
         try:
             self.wfile.write(payload)
             self.wfile.flush()

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from sandbox import FAULT_KINDS, Sandbox, SandboxConfig
+from sandbox import server as sandbox_server
 from sandbox.catalog import load_catalog
 from sandbox.generate import make_one, populate
 from sandbox.generate.snapshots import generated
@@ -764,3 +765,24 @@ def test_a_copied_account_is_the_account_generated_afresh(fields: dict[str, Any]
         copy.lock.release()
     finally:
         other.lock.release()
+
+
+def test_a_read_of_the_log_holds_every_request_answered_before_it(
+    sandbox_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler logs after writing its answer; a client reading the log at once finds it.
+
+    Making the entry is slowed down here, so that the client holds the answer well before the
+    entry exists (a tap stream read in the test's own thread does this, by a hair).
+    """
+    sandbox = sandbox_factory(counts={"companies": 3})
+    real_entry = sandbox_server.LogEntry
+
+    def slow_entry(*args: Any) -> Any:
+        time.sleep(0.3)
+        return real_entry(*args)
+
+    monkeypatch.setattr(sandbox_server, "LogEntry", slow_entry)
+    response = requests.get(f"{sandbox.base_url}/companies", headers=AUTH, timeout=10)
+    assert response.status_code == 200
+    assert [entry.path for entry in sandbox.request_log] == ["/companies"]
