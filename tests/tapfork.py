@@ -13,11 +13,11 @@ The client stands for the tap towards the test: it forwards SIGTERM, SIGINT and 
 child and exits with the child's status (a signal's death as that signal). A SIGKILLed client
 closes its socket, on which the server kills the child at once, so a killed run stays killed.
 What a fork cannot give is a fresh interpreter: tests of the entry points themselves
-(tests/test_catalog.py, tests/test_packaging.py, Meltano's runs) start the real command, and
-`TAP_MOCO_FORK=0` turns the server off for a whole session.
+(tests/test_catalog.py, tests/test_packaging.py, the plugins Meltano starts) start the real
+command, and `TAP_MOCO_FORK=0` turns the server off for a whole session.
 
 The same server stands for Meltano (`python -m tests.tapfork SOCKET --meltano EXECUTABLE`, run
-by the Meltano venv's Python; `tests/meltanofork.py` starts it): it imports `meltano.cli` once
+by the Meltano venv's Python; `meltano_command` below starts it): it imports `meltano.cli` once
 (about 1.7 CPU-s per command, some 70 commands in the suite) and each child runs its `main()`
 as the `meltano` script would, with that script as `sys.argv[0]`. The plugins Meltano starts
 (tap, loaders) and `meltano schedule run`'s inner `meltano` are fresh processes as before.
