@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 
 from tap_moco.state.buckets import (
+    FORMAT,
+    LISTED_DAYS,
+    LISTED_FORMAT,
     RECENT_DAYS,
     Belief,
     Localiser,
@@ -100,9 +103,19 @@ class FakeMoco:
         self.requests += 1
         return {key: self.records[key][0] for key in keys if key in self.records}
 
+    def page(self, first: int, number: int) -> tuple[list[int], int]:
+        """Page `number` (0-based) of the records dated from `first` on, sorted by id."""
+        self.requests += 1
+        keys = sorted(key for key, (day, _) in self.records.items() if day >= first)
+        return keys[number * 100 : (number + 1) * 100], len(keys)
 
-def believe(records: dict[int, tuple[int, str]]) -> Belief:
-    belief = Belief(TODAY)
+    def localiser(self, belief: Belief) -> Localiser:
+        page = self.page if belief.listing else None
+        return Localiser(belief, member, self.count, self.read, self.existing, page)
+
+
+def believe(records: dict[int, tuple[int, str]], *, listing: bool = False) -> Belief:
+    belief = Belief(TODAY, listing=listing)
     for key, (day, _) in records.items():
         belief.toggle(key, day, 1)
     return belief
@@ -112,15 +125,17 @@ def member(seen: Seen) -> bool:
     return seen.created is not None and seen.created < NEW
 
 
+@pytest.mark.parametrize("listing", [False, True], ids=["sketched", "listed"])
 @pytest.mark.parametrize("seed", range(12))
-def test_random_changes_name_every_deleted_id_and_no_live_one(seed: int) -> None:
+def test_random_changes_name_every_deleted_id_and_no_live_one(seed: int, listing: bool) -> None:
+    """Both beliefs: sketches only, and recent ids listed (a list MOCO sorts by id)."""
     rng = random.Random(seed)
     start = TODAY.toordinal() - 3 * 365
     records = {
         key: (start + rng.randrange(0, 3 * 365 + 1), OLD)
         for key in rng.sample(range(1, 10**7), 20_000)
     }
-    belief = believe(records)
+    belief = believe(records, listing=listing)
     moco = FakeMoco(records)
     keys = list(records)
     deleted = set(rng.sample(keys, rng.choice([1, 3, 20, 50])))
@@ -135,7 +150,7 @@ def test_random_changes_name_every_deleted_id_and_no_live_one(seed: int) -> None
         moco.records[key] = (TODAY.toordinal() - rng.randrange(0, 30), NEW)
     named: set[int] = set()
     for _ in range(3):  # the next runs, with the creates held by then
-        outcome = Localiser(belief, member, moco.count, moco.read, moco.existing).run()
+        outcome = moco.localiser(belief).run()
         assert outcome.deleted <= deleted - named, "a live or already named id was named"
         named |= outcome.deleted
         if outcome.unresolved:
@@ -276,3 +291,73 @@ def test_what_a_run_adds_is_held_and_compared_as_held() -> None:
     assert not held(Seen(6, day, NEW))  # created since, not read by this run: not held yet
     assert held(Seen(7, day, OLD))  # from before the last count
     assert run.kept()["edge"] == [5]  # the next run does not add it again
+
+
+def test_a_listing_belief_lists_two_months_and_survives_the_state_and_the_days() -> None:
+    rng = random.Random(5)
+    records = {
+        key: TODAY.toordinal() - rng.randrange(-30, 1500)
+        for key in rng.sample(range(1, 10**8), 4000)
+    }
+    belief = Belief(TODAY, listing=True)
+    for key, day in records.items():
+        belief.toggle(key, day, 1)
+    assert belief.listed_from is not None
+    assert belief.listed == {key: day for key, day in records.items() if day >= belief.listed_from}
+    assert (
+        TODAY.toordinal() - LISTED_DAYS - 7 < belief.listed_from <= TODAY.toordinal() - LISTED_DAYS
+    )
+    assert all(bucket.last < belief.listed_from for bucket in belief.sketches)
+    kept = state_of(belief)
+    assert kept["format"] == LISTED_FORMAT
+    again = load(kept, TODAY, listing=True)
+    assert again is not None
+    assert (again.listed, again.sketches) == (belief.listed, belief.sketches)
+    assert load(kept, TODAY) is None  # a list no longer sorted by id starts again
+    later = load(kept, TODAY + dt.timedelta(days=30), listing=True)
+    assert later is not None and later.listed_from is not None
+    assert later.total == len(records)
+    assert later.listed == {k: d for k, d in records.items() if d >= later.listed_from}
+    aged = [day for day in records.values() if belief.listed_from <= day < later.listed_from]
+    assert aged  # these days left the list for their one-cell sketches
+    assert all(later.sketches[later.bucket_of(day)].width == 1 for day in aged)
+
+
+def test_an_older_belief_lists_from_tomorrow_and_keeps_its_sketched_days() -> None:
+    records = {key: TODAY.toordinal() - key % 200 for key in range(1, 3000)}
+    old = Belief(TODAY)
+    for key, day in records.items():
+        old.toggle(key, day, 1)
+    kept = state_of(old)
+    assert kept["format"] == FORMAT
+    upgraded = load(kept, TODAY, listing=True)
+    assert upgraded is not None
+    assert upgraded.listed == {}
+    assert upgraded.listed_from == TODAY.toordinal() + 1
+    assert upgraded.total == len(records)
+    recent = upgraded.sketches[upgraded.bucket_of(TODAY.toordinal() - 3)]
+    assert recent.width * recent.tables > 1  # narrowed by date as before, until it ages out
+    upgraded.toggle(10**6, TODAY.toordinal() + 1, 1)
+    assert upgraded.listed == {10**6: TODAY.toordinal() + 1}
+    reloaded = load(state_of(upgraded), TODAY, listing=True)
+    assert reloaded is not None
+    assert (reloaded.listed_from, reloaded.total) == (TODAY.toordinal() + 1, len(records) + 1)
+
+
+@pytest.mark.parametrize(("deleted", "budget"), [(1, 14), (50, 130)])
+def test_deletes_in_the_listed_months_cost_pages_by_the_deletes(deleted: int, budget: int) -> None:
+    """Two months of 435 time entries a day (the bench's 1,000,000 over 15 years) and older
+    years: what leaves the listed days is named from chosen pages, not from whole days."""
+    rng = random.Random(deleted)
+    today = TODAY.toordinal()
+    records = {key: (today - rng.randrange(0, 61), OLD) for key in range(1, 26_000)}
+    records.update({key: (today - rng.randrange(61, 3000), OLD) for key in range(26_000, 80_000)})
+    belief = believe(records, listing=True)
+    moco = FakeMoco(records)
+    gone = set(rng.sample([key for key, (day, _) in records.items() if day > today - 61], deleted))
+    for key in gone:
+        del moco.records[key]
+    outcome = moco.localiser(belief).run()
+    assert (outcome.deleted, outcome.unresolved) == (gone, 0)
+    assert moco.requests <= budget
+    assert belief.total == len(moco.records)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
@@ -33,7 +33,7 @@ from tap_moco.listing.link_header import header_int, page_of
 from tap_moco.listing.pages import Anchor, PagedRead
 from tap_moco.records.timestamps import format_timestamp
 from tap_moco.spec import Shape
-from tap_moco.state import buckets, dated, deletes
+from tap_moco.state import buckets, dated, deletes, ranks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 
 CHANGES, WHOLE, COUNT = "changes", "whole", "count"
 """What the requests of a `PagedListStream` ask for right now (see `get_url_params`)."""
+
+
+LISTED_AHEAD = dt.timedelta(days=3660)
+"""How far after today a read of the listed days reaches: every date MOCO may hold."""
 
 
 class PagedListStream(MocoStream):
@@ -99,7 +103,7 @@ class PagedListStream(MocoStream):
                 scope=self.scope_start(),
             )
             if self.spec.dated is not None and "created_at" in self.schema.get("properties", {}):
-                watch.date(self.spec.dated.field, self._narrow)
+                watch.date(self.spec.dated.field, self._narrow, listing=self._sorted_by_id())
             watch.before_read()
         elif state is not None:
             deletes.forget(state)
@@ -263,7 +267,25 @@ class PagedListStream(MocoStream):
                         alive[record["id"]] = dated.day_of(record.get(date_filter.field))
             return alive
 
-        outcome = buckets.Localiser(run.belief, run.member(since), count, read, existing).run()
+        def page(first: int, number: int) -> ranks.Page | None:
+            """Page `number` (0-based) of the list dated from `first` on, sorted by id."""
+            extra = {
+                date_filter.low: dt.date.fromordinal(first).isoformat(),
+                date_filter.high: (run.today + LISTED_AHEAD).isoformat(),
+            }
+            with self._asking(WHOLE):
+                response = self.fetch(None, PageToken(number + 1, extra))
+            if header_int(response, "X-Per-Page") not in (None, self.settings.per_page):
+                return None
+            keys = [record.get("id") for record in self.page_records(response)]
+            if not all(isinstance(key, int) and not isinstance(key, bool) for key in keys):
+                return None
+            return cast("list[int]", keys), header_int(response, "X-Total")
+
+        listing = run.belief.listing and self._sorted_by_id()
+        outcome = buckets.Localiser(
+            run.belief, run.member(since), count, read, existing, page if listing else None
+        ).run()
         if outcome.deleted:
             self._send_deleted(sorted(outcome.deleted))
         return outcome

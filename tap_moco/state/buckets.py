@@ -30,6 +30,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tap_moco.state import ranks
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -43,8 +45,13 @@ DAY_WIDTH = 8
 """Cells per sub-table of a day's sketch: 32 cells, of which 8 differences fail to decode
 about once in 250 (then `Localiser` names what it could and heals the bucket)."""
 MASK64 = (1 << 64) - 1
+LISTED_DAYS = 61
+"""Days before today whose ids a list MOCO sorts by id keeps one by one (`listed`): two
+months of deletes found by reading chosen pages (`tap_moco.state.ranks`)."""
 FORMAT = 1
 """Version of the encoded belief; another one is dropped and rebuilt by a whole read."""
+LISTED_FORMAT = 2
+"""Version of a belief with listed ids (FORMAT's sketches, after the listed ids)."""
 ROUNDS = 3
 """Narrowings per run at most: another follows one that found records moved to other dates."""
 PER_PAGE = 100
@@ -164,13 +171,33 @@ class Belief:
     next tier (`Sketch.folded`: the same ids, fewer cells).
     """
 
-    def __init__(self, today: dt.date, sketches: dict[Bucket, Sketch] | None = None) -> None:
+    def __init__(
+        self,
+        today: dt.date,
+        sketches: dict[Bucket, Sketch] | None = None,
+        *,
+        listing: bool = False,
+        start: int | None = None,
+        listed: dict[int, int] | None = None,
+    ) -> None:
+        """A belief of `sketches` (and `listed` ids: id -> date).
+
+        `listing`: the list is sorted by id, so its recent days keep their ids, from `start`
+        on if given (a belief of the older format keeps its sketches until they age out).
+        """
         # Tiers start on a Monday, so a week is never split between two of them.
-        self.recent_from = _monday(today.toordinal() - RECENT_DAYS)
+        recent = LISTED_DAYS if listing else RECENT_DAYS
+        self.recent_from = _monday(today.toordinal() - recent)
         self.days_from = _monday(self.recent_from - DAY_YEARS * 365)
+        self.listing = listing
+        self.start = start
+        self.listed_from = max(self.recent_from, start or 0) if listing else None
+        self.listed: dict[int, int] = {}
         self.sketches: dict[Bucket, Sketch] = {}
         for bucket, sketch in (sketches or {}).items():
             self._merge(bucket, sketch)
+        for key, day in (listed or {}).items():
+            self.toggle(key, day, 1)  # a day that left the window joins its sketch
 
     def bucket_of(self, day: int) -> Bucket:
         """The bucket a record dated `day` (an ordinal) belongs to today."""
@@ -193,6 +220,12 @@ class Belief:
 
     def toggle(self, key: int, day: int, sign: int) -> None:
         """Add (`sign` 1) or remove (-1) one id dated `day`."""
+        if self.listed_from is not None and day >= self.listed_from:
+            if sign > 0:
+                self.listed[key] = day
+            else:
+                self.listed.pop(key, None)
+            return
         bucket = self.bucket_of(day)
         sketch = self.sketches.get(bucket)
         if sketch is None:
@@ -204,13 +237,33 @@ class Belief:
     @property
     def total(self) -> int:
         """How many ids the belief holds."""
-        return sum(sketch.count for sketch in self.sketches.values())
+        return len(self.listed) + sum(sketch.count for sketch in self.sketches.values())
 
     # -- the state ------------------------------------------------------------------------
 
     def encode(self) -> str:
-        """Buckets in order: the first day's gap from the last, its shape, each cell's numbers."""
+        """Buckets in order: the first day's gap from the last, its shape, each cell's numbers.
+
+        A listing belief starts with its `start` (0: none) and its listed ids by day: the
+        day's gap, how many, and each id's gap from the one before (ids in order).
+        """
         out = bytearray()
+        if self.listing:
+            _varint(out, self.start + 1 if self.start else 0)
+            days: dict[int, list[int]] = {}
+            for key, day in self.listed.items():
+                days.setdefault(day, []).append(key)
+            _varint(out, len(days))
+            previous = 0
+            for day in sorted(days):
+                _varint(out, day - previous)
+                previous = day
+                ordered = sorted(days[day])
+                _varint(out, len(ordered))
+                last = 0
+                for key in ordered:
+                    _varint(out, (key - last) * 2 if key >= last else (last - key) * 2 - 1)
+                    last = key
         previous = 0
         for bucket in sorted(self.sketches):
             sketch = self.sketches[bucket]
@@ -224,15 +277,38 @@ class Belief:
         return base64.b64encode(zlib.compress(bytes(out), 9)).decode("ascii")
 
     @classmethod
-    def decode(cls, text: str, today: dt.date) -> Belief:
-        """The belief `encode` wrote; ValueError if it is not one."""
+    def decode(
+        cls, text: str, today: dt.date, *, listing: bool = False, upgrade_from: int | None = None
+    ) -> Belief:
+        """The belief `encode` wrote; ValueError if it is not one.
+
+        A `listing` belief's text begins with its listed ids, unless it is one of the older
+        format (`FORMAT`) that lists ids from `upgrade_from` on.
+        """
         try:
             data = zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
         except (ValueError, zlib.error) as error:
             msg = "not an encoded belief"
             raise ValueError(msg) from error
+        position = 0
+        listed: dict[int, int] = {}
+        start = upgrade_from
+        if listing and upgrade_from is None:
+            stored, position = _read_varint(data, position)
+            start = stored - 1 if stored else None
+            days, position = _read_varint(data, position)
+            day = 0
+            for _ in range(days):
+                gap, position = _read_varint(data, position)
+                day += gap
+                size, position = _read_varint(data, position)
+                key = 0
+                for _ in range(size):
+                    step, position = _read_varint(data, position)
+                    key += step // 2 if step % 2 == 0 else -(step + 1) // 2
+                    listed[key] = day
         sketches: dict[Bucket, Sketch] = {}
-        position, day = 0, 0
+        day = 0
         while position < len(data):
             gap, position = _read_varint(data, position)
             day += gap
@@ -252,7 +328,7 @@ class Belief:
                 raise ValueError(msg)
             # Stored by its first day: `Belief` puts it back in its tier (a week's Monday).
             sketches[Bucket(day, day)] = Sketch(width, tables, cells)
-        return cls(today, sketches)
+        return cls(today, sketches, listing=listing, start=start, listed=listed)
 
 
 def _monday(day: int) -> int:
@@ -318,15 +394,17 @@ class Localiser:
     the belief does not hold it yet: a surplus, never a name).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (the narrowing's five questions to MOCO, and the belief)
         self,
         belief: Belief,
         member: Callable[[Seen], bool],
         count: Callable[[int, int], int | None],
         read: Callable[[int, int], list[Seen] | None],
         existing: Callable[[list[int]], dict[int, int | None] | None],
+        page: Callable[[int, int], ranks.Page | None] | None = None,
     ) -> None:
         self.belief = belief
+        self.page = page
         self.member = member
         self.orphans: dict[int, Bucket] = {}
         self.count = count
@@ -344,10 +422,33 @@ class Localiser:
         surplus where it went, which can hide a deletion there: once its belief is moved too,
         the narrowing runs again (`ROUNDS` at most; what is left waits for the next run).
         """
+        listed_unresolved = 0
         for _ in range(ROUNDS):
-            if not self._round():
+            moved, listed_unresolved = self._search_listed()
+            moved = self._round() or moved
+            if not moved:
                 break
+        self.outcome.unresolved += listed_unresolved  # the last search's: earlier ones moved
         return self.outcome
+
+    def _search_listed(self) -> tuple[bool, int]:
+        """The listed days searched by reading chosen pages of them, sorted by id.
+
+        Pages of the list from the first listed day on are read where the missing ids are
+        (`tap_moco.state.ranks`); what they name is checked as any other ids.
+
+        Whether any moved (to another date: the belief changed), and how many missing ids
+        the search could not place.
+        """
+        belief, page = self.belief, self.page
+        if not belief.listed or belief.listed_from is None or page is None:
+            return False, 0
+        first, listed = belief.listed_from, belief.listed
+        found = ranks.RankSearch(sorted(listed), lambda number: page(first, number), PER_PAGE).run()
+        if not found.missing:
+            return False, found.unresolved
+        gone = {key: Bucket(listed[key], listed[key]) for key in found.missing}
+        return self._settle(gone), found.unresolved
 
     def _round(self) -> bool:
         """One narrowing; whether it found records that moved (the belief changed)."""
@@ -471,17 +572,25 @@ def _halves(group: list[Bucket], belief: Belief) -> tuple[list[Bucket], list[Buc
 
 def state_of(belief: Belief) -> dict[str, Any]:
     """The belief as a stream's `deletes` state keeps it."""
-    return {"format": FORMAT, "sketch": belief.encode()}
+    return {"format": LISTED_FORMAT if belief.listing else FORMAT, "sketch": belief.encode()}
 
 
-def load(saved: Any, today: dt.date) -> Belief | None:
-    """The belief kept in a stream's `deletes` state, or None (none, or another format)."""
-    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+def load(saved: Any, today: dt.date, *, listing: bool = False) -> Belief | None:
+    """The belief kept in a stream's `deletes` state, or None (none, or another format).
+
+    A list sorted by id with a belief of the older format keeps it and lists its ids from
+    tomorrow on: its sketched days narrow by date as before until they age out.
+    """
+    if not isinstance(saved, dict):
         return None
     text = saved.get("sketch")
-    if not isinstance(text, str):
+    kept = saved.get("format")
+    if not isinstance(text, str) or kept not in (FORMAT, LISTED_FORMAT):
         return None
+    if kept == LISTED_FORMAT and not listing:
+        return None
+    upgrade = today.toordinal() + 1 if listing and kept == FORMAT else None
     try:
-        return Belief.decode(text, today)
+        return Belief.decode(text, today, listing=listing, upgrade_from=upgrade)
     except ValueError:
         return None

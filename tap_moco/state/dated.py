@@ -53,11 +53,21 @@ def seen_of(record: dict[str, Any], field: str) -> buckets.Seen | None:
 class DatedRun:
     """The belief of one stream for one run (driven by `deletes.Watch`)."""
 
-    def __init__(self, field: str, saved: Any, today: dt.date, scope: dt.datetime | None) -> None:
+    def __init__(
+        self,
+        field: str,
+        saved: Any,
+        today: dt.date,
+        scope: dt.datetime | None,
+        *,
+        listing: bool = False,
+    ) -> None:
+        """`listing`: MOCO sorts the list by id, so the belief lists its recent ids."""
         self.field = field
         self.today = today
+        self.listing = listing
         self.scope = normalize_timestamp(scope.strftime("%Y-%m-%dT%H:%M:%SZ")) if scope else None
-        self.belief = buckets.load(saved, today)
+        self.belief = buckets.load(saved, today, listing=listing)
         held = saved if isinstance(saved, dict) else {}
         self.edge = _ids(held.get("edge"))
         self.previous_edge = self.edge
@@ -87,7 +97,7 @@ class DatedRun:
 
     def rebuild(self, records: Iterable[buckets.Seen], cutoff: str) -> None:
         """A belief from a whole read (a first run, a re-read): every record it saw."""
-        self.belief = buckets.Belief(self.today)
+        self.belief = buckets.Belief(self.today, listing=self.listing)
         self.undated = 0
         self.entered = set()
         self.edge = set()
@@ -107,7 +117,13 @@ class DatedRun:
     def grow(self, since: str, cutoff: str) -> None:
         """Hold what this read saw that the belief cannot hold yet (module docstring)."""
         edge = set()
+        listed = self.belief.listed if self.belief is not None else {}
         for seen in self.seen.values():
+            day = listed.get(seen.key)
+            if day is not None and seen.day is not None and seen.day != day:
+                # A listed record whose date changed: held at its new date at once.
+                self.belief.toggle(seen.key, day, -1)  # type: ignore[union-attr]
+                self.belief.toggle(seen.key, seen.day, 1)  # type: ignore[union-attr]
             new = seen.created is None or seen.created >= since
             entering = self._entering(seen) and seen.key not in self.entered
             if (new and seen.key not in self.edge) or entering:

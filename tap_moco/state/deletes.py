@@ -373,12 +373,21 @@ class Watch:
         self.dated: dated.DatedRun | None = None
         self.narrow: Callable[[dated.DatedRun, str], Outcome] | None = None
 
-    def date(self, field: str, narrow: Callable[[dated.DatedRun, str], Outcome]) -> None:
-        """Keep a belief of the list by record date (`tap_moco.state.dated`) this run."""
+    def date(
+        self,
+        field: str,
+        narrow: Callable[[dated.DatedRun, str], Outcome],
+        *,
+        listing: bool = False,
+    ) -> None:
+        """Keep a belief of the list by record date (`tap_moco.state.dated`) this run.
+
+        `listing`: MOCO sorts the list by id, so the belief lists its recent ids.
+        """
         saved = self.state.get(STATE_KEY)
         held = saved.get(dated.KEY) if isinstance(saved, dict) else None
         today = dt.datetime.now(dt.timezone.utc).date()
-        self.dated = dated.DatedRun(field, held, today, self.scope)
+        self.dated = dated.DatedRun(field, held, today, self.scope, listing=listing)
         self.narrow = narrow
 
     def before_read(self) -> None:
