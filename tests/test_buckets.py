@@ -336,7 +336,8 @@ def test_an_older_belief_lists_from_tomorrow_and_keeps_its_sketched_days() -> No
     assert upgraded.listed_from == TODAY.toordinal() + 1
     assert upgraded.total == len(records)
     recent = upgraded.sketches[upgraded.bucket_of(TODAY.toordinal() - 3)]
-    assert recent.width * recent.tables > 1  # narrowed by date as before, until it ages out
+    assert recent.count == sum(1 for day in records.values() if day == TODAY.toordinal() - 3)
+    assert recent.width == 1  # narrowed by date as before (one difference a day), until listed
     upgraded.toggle(10**6, TODAY.toordinal() + 1, 1)
     assert upgraded.listed == {10**6: TODAY.toordinal() + 1}
     reloaded = load(state_of(upgraded), TODAY, listing=True)

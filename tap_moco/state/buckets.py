@@ -186,8 +186,10 @@ class Belief:
         on if given (a belief of the older format keeps its sketches until they age out).
         """
         # Tiers start on a Monday, so a week is never split between two of them.
-        recent = LISTED_DAYS if listing else RECENT_DAYS
-        self.recent_from = _monday(today.toordinal() - recent)
+        if listing:  # the listed days, then one cell a day (every sketch folded)
+            self.recent_from = today.toordinal() - LISTED_DAYS
+        else:
+            self.recent_from = _monday(today.toordinal() - RECENT_DAYS)
         self.days_from = _monday(self.recent_from - DAY_YEARS * 365)
         self.listing = listing
         self.start = start
@@ -207,8 +209,11 @@ class Belief:
         return Bucket(monday, monday + 6)
 
     def folded(self, bucket: Bucket) -> bool:
-        """Whether the bucket keeps one cell (every tier but the recent days)."""
-        return bucket.first < self.recent_from
+        """Whether the bucket keeps one cell (every tier but the recent days).
+
+        A listing belief lists its recent days, so every sketch it keeps has one cell.
+        """
+        return self.listing or bucket.first < self.recent_from
 
     def _merge(self, bucket: Bucket, sketch: Sketch) -> None:
         """A bucket of an older state, folded into its tier if it has aged since."""
@@ -250,20 +255,16 @@ class Belief:
         out = bytearray()
         if self.listing:
             _varint(out, self.start + 1 if self.start else 0)
-            days: dict[int, list[int]] = {}
-            for key, day in self.listed.items():
-                days.setdefault(day, []).append(key)
-            _varint(out, len(days))
-            previous = 0
-            for day in sorted(days):
-                _varint(out, day - previous)
-                previous = day
-                ordered = sorted(days[day])
-                _varint(out, len(ordered))
-                last = 0
-                for key in ordered:
-                    _varint(out, (key - last) * 2 if key >= last else (last - key) * 2 - 1)
-                    last = key
+            ids = sorted(self.listed)
+            _varint(out, len(ids))
+            base = min(self.listed.values(), default=0)
+            _varint(out, base)
+            last = 0
+            for key in ids:  # columns: the ids' gaps, then their days (each compresses)
+                _varint(out, _zigzag(key - last))
+                last = key
+            for key in ids:
+                _varint(out, self.listed[key] - base)
         previous = 0
         for bucket in sorted(self.sketches):
             sketch = self.sketches[bucket]
@@ -296,17 +297,17 @@ class Belief:
         if listing and upgrade_from is None:
             stored, position = _read_varint(data, position)
             start = stored - 1 if stored else None
-            days, position = _read_varint(data, position)
-            day = 0
-            for _ in range(days):
-                gap, position = _read_varint(data, position)
-                day += gap
-                size, position = _read_varint(data, position)
-                key = 0
-                for _ in range(size):
-                    step, position = _read_varint(data, position)
-                    key += step // 2 if step % 2 == 0 else -(step + 1) // 2
-                    listed[key] = day
+            size, position = _read_varint(data, position)
+            base, position = _read_varint(data, position)
+            ids: list[int] = []
+            key = 0
+            for _ in range(size):
+                step, position = _read_varint(data, position)
+                key += _unzigzag(step)
+                ids.append(key)
+            for key in ids:
+                offset, position = _read_varint(data, position)
+                listed[key] = base + offset
         sketches: dict[Bucket, Sketch] = {}
         day = 0
         while position < len(data):
@@ -337,6 +338,14 @@ def _monday(day: int) -> int:
 
 def _negated(sketch: Sketch) -> Sketch:
     return Sketch(sketch.width, sketch.tables, [[-c, k, h] for c, k, h in sketch.cells])
+
+
+def _zigzag(value: int) -> int:
+    return value * 2 if value >= 0 else -value * 2 - 1
+
+
+def _unzigzag(value: int) -> int:
+    return value // 2 if value % 2 == 0 else -(value + 1) // 2
 
 
 def _varint(out: bytearray, value: int) -> None:
