@@ -362,3 +362,25 @@ def test_deletes_in_the_listed_months_cost_pages_by_the_deletes(deleted: int, bu
     assert (outcome.deleted, outcome.unresolved) == (gone, 0)
     assert moco.requests <= budget
     assert belief.total == len(moco.records)
+
+
+def test_a_dense_list_lists_its_latest_days_within_the_limit() -> None:
+    rng = random.Random(9)
+    records = {key: TODAY.toordinal() - rng.randrange(0, 61) for key in range(1, 6_001)}
+    belief = Belief(TODAY, listing=True)
+    for key, day in records.items():
+        belief.toggle(key, day, 1)
+    belief.trim(2_500)
+    assert belief.listed_from is not None
+    assert 0 < len(belief.listed) <= 2_500
+    assert belief.listed == {key: day for key, day in records.items() if day >= belief.listed_from}
+    assert belief.total == len(records)
+    assert all(bucket.last < belief.listed_from for bucket in belief.sketches)
+    again = load(state_of(belief), TODAY, listing=True)
+    assert again is not None
+    assert (again.listed_from, again.listed) == (belief.listed_from, belief.listed)
+    before = belief.listed_from
+    belief.toggle(10**6, TODAY.toordinal(), 1)  # today's records are listed, older days not
+    belief.toggle(10**6 + 1, before - 1, 1)
+    assert 10**6 in belief.listed
+    assert 10**6 + 1 not in belief.listed

@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import math
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,9 @@ MASK64 = (1 << 64) - 1
 LISTED_DAYS = 61
 """Days before today whose ids a list MOCO sorts by id keeps one by one (`listed`): two
 months of deletes found by reading chosen pages (`tap_moco.state.ranks`)."""
+LISTED_MAX = 32_000
+"""Listed ids at most (about 70 KB of state): a list denser than about 500 records a day lists
+fewer recent days; the older ones narrow by date."""
 FORMAT = 1
 """Version of the encoded belief; another one is dropped and rebuilt by a whole read."""
 LISTED_FORMAT = 2
@@ -238,6 +242,27 @@ class Belief:
         sketch.toggle(key, sign)
         if all(cell == [0, 0, 0] for cell in sketch.cells):  # every id it held left
             del self.sketches[bucket]
+
+    def trim(self, limit: int = LISTED_MAX) -> None:
+        """List at most `limit` ids.
+
+        The oldest listed days join their sketches, and the listing starts after them from
+        now on (`start`).
+        """
+        if len(self.listed) <= limit or self.listed_from is None:
+            return
+        per_day = Counter(self.listed.values())
+        held, start = 0, self.listed_from
+        for day in sorted(per_day, reverse=True):
+            held += per_day[day]
+            if held > limit:
+                start = day + 1
+                break
+        self.start = start
+        self.listed_from = max(self.recent_from, start)
+        for key, day in [(key, day) for key, day in self.listed.items() if day < start]:
+            del self.listed[key]
+            self.toggle(key, day, 1)
 
     @property
     def total(self) -> int:

@@ -158,6 +158,7 @@ class DatedRun:
     def kept(self) -> dict[str, Any]:
         """The belief as the stream's state keeps it."""
         assert self.belief is not None
+        self.belief.trim()
         kept = buckets.state_of(self.belief)
         kept["edge"] = sorted(self.edge)
         if self.entered:
