@@ -321,6 +321,7 @@ def test_a_listing_belief_lists_two_months_and_survives_the_state_and_the_days()
     aged = [day for day in records.values() if belief.listed_from <= day < later.listed_from]
     assert aged  # these days left the list for their one-cell sketches
     assert all(later.sketches[later.bucket_of(day)].width == 1 for day in aged)
+    assert all(sketch.width == 1 for sketch in later.sketches.values())
 
 
 def test_an_older_belief_lists_from_tomorrow_and_keeps_its_sketched_days() -> None:
@@ -337,7 +338,7 @@ def test_an_older_belief_lists_from_tomorrow_and_keeps_its_sketched_days() -> No
     assert upgraded.total == len(records)
     recent = upgraded.sketches[upgraded.bucket_of(TODAY.toordinal() - 3)]
     assert recent.count == sum(1 for day in records.values() if day == TODAY.toordinal() - 3)
-    assert recent.width == 1  # narrowed by date as before (one difference a day), until listed
+    assert recent.width * recent.tables > 1  # narrowed by date as before, until it ages out
     upgraded.toggle(10**6, TODAY.toordinal() + 1, 1)
     assert upgraded.listed == {10**6: TODAY.toordinal() + 1}
     reloaded = load(state_of(upgraded), TODAY, listing=True)
@@ -376,6 +377,8 @@ def test_a_dense_list_lists_its_latest_days_within_the_limit() -> None:
     assert belief.listed == {key: day for key, day in records.items() if day >= belief.listed_from}
     assert belief.total == len(records)
     assert all(bucket.last < belief.listed_from for bucket in belief.sketches)
+    trimmed = belief.sketches[belief.bucket_of(belief.listed_from - 1)]
+    assert trimmed.width * trimmed.tables > 1  # a recent day: several deletes decode
     again = load(state_of(belief), TODAY, listing=True)
     assert again is not None
     assert (again.listed_from, again.listed) == (belief.listed_from, belief.listed)

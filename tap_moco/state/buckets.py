@@ -190,7 +190,7 @@ class Belief:
         on if given (a belief of the older format keeps its sketches until they age out).
         """
         # Tiers start on a Monday, so a week is never split between two of them.
-        if listing:  # the listed days, then one cell a day (every sketch folded)
+        if listing:  # the listed days (sketched beyond LISTED_MAX), then one cell a day
             self.recent_from = today.toordinal() - LISTED_DAYS
         else:
             self.recent_from = _monday(today.toordinal() - RECENT_DAYS)
@@ -215,9 +215,10 @@ class Belief:
     def folded(self, bucket: Bucket) -> bool:
         """Whether the bucket keeps one cell (every tier but the recent days).
 
-        A listing belief lists its recent days, so every sketch it keeps has one cell.
+        A listing belief lists its recent days: those it sketches (a dense list's days beyond
+        `LISTED_MAX`, an older belief's) keep several cells, as their deletes are as many.
         """
-        return self.listing or bucket.first < self.recent_from
+        return bucket.first < self.recent_from
 
     def _merge(self, bucket: Bucket, sketch: Sketch) -> None:
         """A bucket of an older state, folded into its tier if it has aged since."""
