@@ -282,9 +282,9 @@ class PagedListStream(MocoStream):
                 return None
             return cast("list[int]", keys), header_int(response, "X-Total")
 
-        listing = run.belief.listing and self._sorted_by_id()
+        by_id = page if run.belief.listing else None
         outcome = buckets.Localiser(
-            run.belief, run.member(since), count, read, existing, page if listing else None
+            run.belief, run.member(since), count, read, existing, by_id
         ).run()
         if outcome.deleted:
             self._send_deleted(sorted(outcome.deleted))

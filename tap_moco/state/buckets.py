@@ -6,6 +6,11 @@ the last `RECENT_DAYS` days, each older day for `DAY_YEARS`, then whole weeks), 
 records the tap holds there and an invertible Bloom lookup table (IBLT) of their ids. Which
 records it holds, and when they join, is `tap_moco.state.dated`'s business.
 
+A list MOCO sorts by id keeps its last `LISTED_DAYS` as the ids themselves (`listed`, each
+with its date) instead of day sketches: a shortfall there is searched by reading chosen pages
+of those days sorted by id (`tap_moco.state.ranks`), so it costs pages by the deletes, not by
+the days they fell on.
+
 When MOCO's count falls short of the belief, `Localiser` narrows the shortfall by date: one
 count (`per_page=1`, the list's date filter) per split, the other half's count by
 subtraction, until a group of buckets is cheaper to read than to split. A read group's ids
@@ -189,7 +194,7 @@ class Belief:
         `listing`: the list is sorted by id, so its recent days keep their ids, from `start`
         on if given (a belief of the older format keeps its sketches until they age out).
         """
-        # Tiers start on a Monday, so a week is never split between two of them.
+        # The day tiers end on a Monday, so a week is never split between two of them.
         if listing:  # the listed days (sketched beyond LISTED_MAX), then one cell a day
             self.recent_from = today.toordinal() - LISTED_DAYS
         else:
@@ -275,8 +280,9 @@ class Belief:
     def encode(self) -> str:
         """Buckets in order: the first day's gap from the last, its shape, each cell's numbers.
 
-        A listing belief starts with its `start` (0: none) and its listed ids by day: the
-        day's gap, how many, and each id's gap from the one before (ids in order).
+        A listing belief starts with its `start` (0: none) and its listed ids as columns:
+        how many, the first date, each id's gap from the one before (ids in order), then
+        each one's date less the first.
         """
         out = bytearray()
         if self.listing:
