@@ -304,7 +304,7 @@ class Belief:
             previous = bucket.first
             out.append(1 if sketch.width == 1 else 0)  # one cell (folded), or a recent day's
             for count, keys, checks in sketch.cells:
-                _varint(out, (count << 1) ^ (count >> 63))
+                _varint(out, _zigzag(count))
                 out += (keys & MASK64).to_bytes(8, "little")
                 out += checks.to_bytes(4, "little")
         return base64.b64encode(zlib.compress(bytes(out), 9)).decode("ascii")
@@ -351,7 +351,7 @@ class Belief:
             cells = []
             for _ in range(width * tables):
                 zigzag, position = _read_varint(data, position)
-                count = (zigzag >> 1) ^ -(zigzag & 1)
+                count = _unzigzag(zigzag)
                 keys = int.from_bytes(data[position : position + 8], "little")
                 checks = int.from_bytes(data[position + 8 : position + 12], "little")
                 position += 12
