@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tap_moco.state.buckets import (
+    DAY_WIDTH,
     FORMAT,
     LISTED_DAYS,
     LISTED_FORMAT,
@@ -23,6 +24,8 @@ from tap_moco.state.buckets import (
     Localiser,
     Seen,
     Sketch,
+    _check,
+    _digest,
     load,
     sketch_of,
     state_of,
@@ -387,3 +390,29 @@ def test_a_dense_list_lists_its_latest_days_within_the_limit() -> None:
     belief.toggle(10**6 + 1, before - 1, 1)
     assert 10**6 in belief.listed
     assert 10**6 + 1 not in belief.listed
+
+
+def test_a_cell_of_several_ids_is_never_peeled_as_one() -> None:
+    """Three ids in one cell (two on one side, one on the other) sum to a count of 1 whose id
+    field is their XOR: only the check, compared for equality, tells it is not one id. The
+    decode then names only the ids that were there, or says it cannot."""
+    slot = {}
+    chosen: list[int] = []
+    for key in range(1, 200_000):
+        cell = (_digest(key) >> 32 & 0xFF) % DAY_WIDTH
+        slot.setdefault(cell, []).append(key)
+        group = slot[cell]
+        if len(group) >= 3:
+            a, b, c = group[-3:]
+            # A cell whose false id has a check below the cell's: `<=` would take it for pure.
+            if _check(a ^ b ^ c) < _check(a) ^ _check(b) ^ _check(c):
+                chosen = [a, b, c]
+                break
+            slot[cell] = []
+    a, b, c = chosen
+    difference = sketch_of([a, b], folded=False).minus(sketch_of([c], folded=False))
+    decoded = difference.decode()
+    assert decoded is None or decoded == ({a, b}, {c})
+    first, second, _ = difference.peel()
+    assert first <= {a, b}
+    assert second <= {c}
