@@ -128,7 +128,7 @@ class RankSearch:
         positions = sorted(known)
         for low, high in itertools.pairwise(positions):
             gone = known[high] - known[low]
-            if gone == high - low > 0:
+            if gone == high - low:  # positions differ: a stretch is never empty
                 self.found.missing.update(self.expected[low:high])
             elif 0 < gone < high - low and (low, high) not in self.given_up:
                 return low, high, gone
