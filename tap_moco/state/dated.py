@@ -117,13 +117,13 @@ class DatedRun:
     def grow(self, since: str, cutoff: str) -> None:
         """Hold what this read saw that the belief cannot hold yet (module docstring)."""
         edge = set()
-        listed = self.belief.listed if self.belief is not None else {}
+        belief = self.belief
         for seen in self.seen.values():
-            day = listed.get(seen.key)
-            if day is not None and seen.day is not None and seen.day != day:
+            day = belief.listed.get(seen.key) if belief is not None else None
+            if belief is not None and day is not None and seen.day not in (None, day):
                 # A listed record whose date changed: held at its new date at once.
-                self.belief.toggle(seen.key, day, -1)  # type: ignore[union-attr]
-                self.belief.toggle(seen.key, seen.day, 1)  # type: ignore[union-attr]
+                belief.toggle(seen.key, day, -1)
+                belief.toggle(seen.key, seen.day, 1)
             new = seen.created is None or seen.created >= since
             entering = self._entering(seen) and seen.key not in self.entered
             if (new and seen.key not in self.edge) or entering:
