@@ -52,7 +52,6 @@ SLOW_FIRST = (
     "test_nothing_lost.py",
     "test_bench.py",
     "test_deletes.py",
-    "test_meltano.py",
     "test_targets.py",
     "test_reliability.py",
     "test_custom_fields.py",

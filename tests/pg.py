@@ -2,7 +2,8 @@
 
 PostgreSQL is installed from Debian's packages if it is missing; the cluster runs as the
 `postgres` user when the suite runs as root, on a free loopback port with trust auth, and is
-removed afterwards. Shared by `test_meltano.py` and `test_targets.py`.
+removed afterwards. Durability is off (`fsync`, `synchronous_commit`, `full_page_writes`): a
+cluster lives for one test or file, and a crash loses nothing a test needs.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ def postgres_cluster(*databases: str) -> Iterator[int]:
         check=True,
         capture_output=True,
     )
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1"
+    options = (
+        f"-p {port} -k {directory} -c listen_addresses=127.0.0.1"
+        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
     pg_ctl = [*as_postgres, str(binaries / "pg_ctl"), "-D", str(data), "-w"]
     subprocess.run(
         [*pg_ctl, "-o", options, "-l", str(directory / "log"), "start"],

@@ -261,7 +261,10 @@ def walkthrough_checks() -> dict[str, tuple[Any, Any]]:
         assert int(psql(port, kept)) == len(context["acme"].expected("companies"))
 
     def before_reset(context: dict[str, Any]) -> None:
-        context["acme"].reset_log()
+        sandbox = context["acme"]
+        context["changed"] = sandbox.expected("activities")[-1]["id"]
+        sandbox.update("activities", context["changed"], description="changed in MOCO")
+        sandbox.reset_log()
 
     def reset(context: dict[str, Any], output: str) -> None:
         log = context["acme"].request_log
@@ -278,6 +281,13 @@ def walkthrough_checks() -> dict[str, tuple[Any, Any]]:
         assert activities and all(
             entry.query["updated_after"] > START.isoformat() for entry in activities
         )
+        # ...and the incremental read loads what changed since the last run (Meltano's state)
+        database = context["project"] / "output" / "moco.duckdb"
+        with duckdb.connect(str(database), read_only=True) as db:
+            loaded = db.execute(
+                "select description from moco.moco.activities where id = ?", [context["changed"]]
+            ).fetchone()
+        assert loaded == ("changed in MOCO",)
 
     def accounts(context: dict[str, Any], output: str) -> None:
         port = context["port"]
