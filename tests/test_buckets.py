@@ -416,3 +416,18 @@ def test_a_cell_of_several_ids_is_never_peeled_as_one() -> None:
     first, second, _ = difference.peel()
     assert first <= {a, b}
     assert second <= {c}
+
+
+def test_a_listed_record_whose_date_changed_is_moved_when_read() -> None:
+    """The changes read shows a listed record at a new date: the run holds it there at once,
+    so the count that follows matches and no search is needed to find it again."""
+    day, new_day = TODAY.toordinal() - 9, TODAY.toordinal() - 2
+    run = DatedRun("date", None, TODAY, None, listing=True)
+    run.belief = Belief(TODAY, listing=True)
+    for key in (5, 6):
+        run.belief.toggle(key, day, 1)
+    moved = {"id": 5, "created_at": OLD, "date": dt.date.fromordinal(new_day).isoformat()}
+    run.page([moved, {"id": 6, "created_at": OLD, "date": None}])  # no date: left where it is
+    run.grow("2026-12-01T00:00:00Z", "2026-12-02T11:00:00Z")
+    assert run.belief.listed == {5: new_day, 6: day}
+    assert run.belief.total == 2

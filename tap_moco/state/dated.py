@@ -116,14 +116,9 @@ class DatedRun:
 
     def grow(self, since: str, cutoff: str) -> None:
         """Hold what this read saw that the belief cannot hold yet (module docstring)."""
+        self._move_listed()
         edge = set()
-        belief = self.belief
         for seen in self.seen.values():
-            day = belief.listed.get(seen.key) if belief is not None else None
-            if belief is not None and day is not None and seen.day not in (None, day):
-                # A listed record whose date changed: held at its new date at once.
-                belief.toggle(seen.key, day, -1)
-                belief.toggle(seen.key, seen.day, 1)
             new = seen.created is None or seen.created >= since
             entering = self._entering(seen) and seen.key not in self.entered
             if (new and seen.key not in self.edge) or entering:
@@ -132,6 +127,17 @@ class DatedRun:
             if seen.created is None or seen.created >= cutoff:
                 edge.add(seen.key)
         self.edge = edge
+
+    def _move_listed(self) -> None:
+        """A listed record whose date this read shows changed: held at its new date at once."""
+        belief = self.belief
+        if belief is None or not belief.listed:
+            return
+        for seen in self.seen.values():
+            day = belief.listed.get(seen.key)
+            if day is not None and seen.day not in (None, day):
+                belief.toggle(seen.key, day, -1)
+                belief.toggle(seen.key, seen.day, 1)
 
     def predicted(self, until: str) -> int:
         """The belief's size without what this run added created after `until`."""
