@@ -42,7 +42,11 @@ for version in $VERSIONS; do
   venv=.venv-matrix/py$version
   start=$SECONDS
   if [[ ! -x $venv/bin/python ]]; then
-    "$python" -m venv "$venv"
+    if [[ -x .venv/bin/uv ]]; then   # uv installs: no pip (ensurepip costs about 6 CPU-s)
+      "$python" -m venv --without-pip "$venv"
+    else
+      "$python" -m venv "$venv"
+    fi
   fi
   if [[ ! -f $venv/.installed || pyproject.toml -nt $venv/.installed ]]; then
     if [[ -x .venv/bin/uv ]]; then
