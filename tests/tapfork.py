@@ -28,6 +28,7 @@ from __future__ import annotations
 import array
 import atexit
 import contextlib
+import gc
 import json
 import os
 import runpy
@@ -120,6 +121,11 @@ def serve(path: str, meltano_script: str | None = None) -> None:
     except BaseException:  # e.g. a planted defect: each fresh run then shows its own error
         sys.exit(3)
     run = _meltano_runner(meltano_script) if meltano_script else _run_tap
+    # The imported program out of the children's collections: a forked child's full collections
+    # would otherwise walk (and so copy, page by page) every object of those imports; a small tap
+    # run cost 0.30 CPU-s with them and 0.19 without. What the child allocates is collected as in
+    # a fresh interpreter; what the import left is as long-lived there as here.
+    gc.freeze()
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
