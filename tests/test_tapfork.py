@@ -2,7 +2,8 @@
 
 Signals reach the forked tap through its client (tests/test_hostile.py's SIGTERM and SIGINT
 tests run through it); these tests pin the rest: a SIGKILLed client takes its tap with it, so
-a killed run stays killed, and a forked tap (or Meltano) prints what a fresh one prints.
+a killed run stays killed, and a forked tap (or Meltano) prints what a fresh one prints and
+ends with its status.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import pytest
 from sandbox.runner import (
     COMMAND_ENV,
     ROOT,
+    TapRun,
     base_config,
     catalog_selecting,
+    run_tap,
     tap_command,
     tap_output,
 )
@@ -90,6 +93,32 @@ def test_a_forked_tap_prints_what_a_fresh_one_prints(
     forked = tap_output(*args)
     monkeypatch.delenv(COMMAND_ENV)  # `sandbox.runner` starts a fresh interpreter again
     assert forked == tap_output(*args)
+
+
+def _ended(run: TapRun) -> tuple[int, dict[str, list[Any]], list[str]]:
+    """Status, records per stream and error lines (without their timestamps) of a run."""
+    records: dict[str, list[Any]] = {}
+    for message in run.messages:
+        if message["type"] == "RECORD":
+            records.setdefault(message["stream"], []).append(message["record"])
+    errors = [line.split(" | ", 1)[-1] for line in run.error_lines()]
+    return run.returncode, records, errors
+
+
+@pytest.mark.parametrize("key", ["good", "wrong"])
+def test_a_forked_sync_ends_with_the_status_and_output_of_a_fresh_one(
+    sandbox: Sandbox, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync that ends well, and one that fails (401): the exit without the module teardown."""
+    config = base_config(sandbox.base_url)
+    if key == "wrong":
+        config["api_key"] = "not-the-sandbox-key"
+    forked = run_tap(config, streams={"units", "users"})
+    monkeypatch.delenv(COMMAND_ENV)  # `sandbox.runner` starts a fresh interpreter again
+    fresh = run_tap(config, streams={"units", "users"})
+    assert _ended(forked) == _ended(fresh)
+    assert (forked.returncode == 0) == (key == "good")
+    assert forked.messages[-1]["type"] == "STATE" or key == "wrong"
 
 
 @pytest.mark.skipif(not MELTANO, reason="MELTANO_BIN is not set (run through `make test`)")
