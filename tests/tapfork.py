@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,23 +83,19 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
     os.environ.update(request["env"])
 
 
-_tap_exit: list[int] = []
-"""In a tap child that exits: its status, for `_end_before_teardown`."""
+_child_exit: list[int] = []
+"""In a child that exits: its status, for `_end_before_teardown`."""
 
 
-def _run_tap(request: dict[str, Any]) -> None:
-    """In the child: become `python -m tap_moco ARGS`; never returns."""
-    main = Path(sys.modules["tap_moco"].__file__ or "").with_name("__main__.py")
-    sys.argv = [str(main), *request["argv"]]
-    sys.path[0] = request["cwd"]
-    # SystemExit from the tap (or from here) ends the child the way it ends a fresh interpreter.
+def _ending(main: Callable[[], object]) -> NoReturn:
+    """Run a program's `main` in the child and exit with its status, noted for the last step."""
     try:
-        runpy.run_module("tap_moco", run_name="__main__", alter_sys=True)
+        code = main()
     except SystemExit as stop:
-        _tap_exit.append(_exit_status(stop.code))
+        _child_exit.append(_exit_status(stop.code))
         raise
-    _tap_exit.append(0)
-    sys.exit(0)
+    _child_exit.append(_exit_status(code))
+    sys.exit(code)
 
 
 def _exit_status(code: object) -> int:
@@ -110,18 +106,32 @@ def _exit_status(code: object) -> int:
 
 
 def _end_before_teardown() -> None:
-    """The last exit function of a tap child that exits: end it without the module teardown.
+    """The last exit function of a child that exits: end it without the module teardown.
 
-    By then the interpreter has waited for the tap's threads and run every other exit
-    function (logging's included: this one is registered before anything imports the tap), so
-    what is left is freeing the imported program object by object, about 0.04 CPU-s a run in
-    a fork (each freed page is first copied). The tap opens no files: its output is stdout
-    and stderr, flushed here. A run that dies of an exception or a signal ends as before.
+    By then the interpreter has waited for the program's threads and run every other exit
+    function (logging's included: this one is registered before the program is imported), so
+    what is left is freeing the imported modules object by object: about 0.04 CPU-s a tap run
+    and 0.3 a Meltano command, more in a fork (each freed page is first copied). The tap opens
+    no files, and Meltano closes what it writes in the command that writes it (the
+    walkthrough and the Meltano tests read it back); stdout and stderr are flushed here. A
+    child that dies of an exception or a signal ends as before.
     """
-    if _tap_exit:
+    if _child_exit:
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(_tap_exit[0])
+        os._exit(_child_exit[0])
+
+
+def _run_tap(request: dict[str, Any]) -> None:
+    """In the child: become `python -m tap_moco ARGS`; never returns."""
+    main = Path(sys.modules["tap_moco"].__file__ or "").with_name("__main__.py")
+    sys.argv = [str(main), *request["argv"]]
+    sys.path[0] = request["cwd"]
+
+    def tap() -> None:  # its SystemExit ends the child the way it ends a fresh interpreter
+        runpy.run_module("tap_moco", run_name="__main__", alter_sys=True)
+
+    _ending(tap)
 
 
 def _meltano_runner(executable: str) -> Callable[[dict[str, Any]], None]:
@@ -132,7 +142,7 @@ def _meltano_runner(executable: str) -> Callable[[dict[str, Any]], None]:
 
         sys.argv = [executable, *request["argv"]]
         sys.path[0] = str(Path(executable).parent)  # as for a console script
-        sys.exit(main())
+        _ending(main)
 
     return run
 
@@ -146,8 +156,7 @@ def _status(raw: int) -> bytes:
 
 def serve(path: str, meltano_script: str | None = None) -> None:
     """Accept requests until the parent stops the server; one forked run per request."""
-    if not meltano_script:
-        atexit.register(_end_before_teardown)  # first registered, so run last
+    atexit.register(_end_before_teardown)  # first registered, so run last
     try:  # the import every run would otherwise pay for
         if meltano_script:
             import meltano.cli  # noqa: F401
