@@ -97,10 +97,7 @@ def test_a_forked_tap_prints_what_a_fresh_one_prints(
 
 def _ended(run: TapRun) -> tuple[int, dict[str, list[Any]], list[str]]:
     """Status, records per stream and error lines (without their timestamps) of a run."""
-    records: dict[str, list[Any]] = {}
-    for message in run.messages:
-        if message["type"] == "RECORD":
-            records.setdefault(message["stream"], []).append(message["record"])
+    records = {stream: run.records(stream) for stream in run.record_streams()}
     errors = [line.split(" | ", 1)[-1] for line in run.error_lines()]
     return run.returncode, records, errors
 
