@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +27,9 @@ from sandbox.hostile import PageFault, max_in_flight, set_updated_at
 from sandbox.runner import ROOT, TapRun, base_config, tap_command
 from sandbox.runner import catalog_selecting as _catalog
 from sandbox.runner import run_tap as _run_tap
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 STREAM = "activities"
 PATH = "/activities"
@@ -166,6 +169,18 @@ def run_until(
     return [json.loads(line) for line in lines if _complete(line)], code
 
 
+@contextlib.contextmanager
+def answers_late(sandbox: Any, page: int) -> Iterator[None]:
+    """Page `page` of the list answers 5 s late (once), so that a run `run_until` kills on
+    an earlier page's records is still reading: on a busy machine it could otherwise have
+    read to the end before the kill, and a resume test would resume nothing."""
+    sandbox.config.update(page_faults=(PageFault("slow", page, PATH, times=1, seconds=5),))
+    try:
+        yield
+    finally:
+        sandbox.config.update(page_faults=())
+
+
 def _complete(line: str) -> bool:
     """Whether a line is whole JSON (SIGKILL may cut the last one)."""
     try:
@@ -193,7 +208,10 @@ def test_kill_and_resume_delivers_every_edit(sandbox_factory, mode, kill_after):
     """Edits made while the tap was down, on pages read and unread, arrive in runs 2 and 3."""
     sandbox, config = start(sandbox_factory, mode)
     before = expected_ids(sandbox)
-    killed, _ = run_until(config, {STREAM}, records=kill_after)
+    late = kill_after // PER_PAGE + 2  # the page after the one the kill lands on
+    with answers_late(sandbox, late) if late <= COUNT // PER_PAGE else contextlib.nullcontext():
+        killed, code = run_until(config, {STREAM}, records=kill_after)
+    assert code != 0 or late > COUNT // PER_PAGE, "the run ended before the kill"
     seen = [record["id"] for record in records_of(killed)]
     assert len(seen) >= kill_after
     # Pages already read first, then (a second later) a record on a page not yet read: the
@@ -348,7 +366,8 @@ def test_a_resume_checkpoint_taken_under_another_filter_is_ignored(sandbox_facto
     """A changed `start_date` after a kill: the checkpoint's pages are another list's."""
     sandbox = sandbox_factory(counts={STREAM: COUNT})
     config = base_config(sandbox.base_url, per_page=PER_PAGE, max_parallel_requests=1)
-    killed, _ = run_until(config, {STREAM}, records=35)
+    with answers_late(sandbox, 5):
+        killed, _ = run_until(config, {STREAM}, records=35)
     state = last_state(killed)
     assert state is not None, "the tap wrote no state before the kill"
     wider = {**config, "start_date": "2010-01-01T00:00:00Z"}
