@@ -9,15 +9,17 @@ PYTHON_VERSIONS := 3.10 3.11 3.12 3.13
 MAIN_PYTHON_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 MATRIX_OTHERS = $(filter-out $(MAIN_PYTHON_VERSION),$(PYTHON_VERSIONS))
 
-.PHONY: install install-meltano test test-suite test-beside lint demo bench schemas catalog clean matrix plugin-settings mutants soak mutation
+.PHONY: install install-meltano test test-suite test-lint test-beside lint demo bench schemas catalog clean matrix plugin-settings mutants soak mutation
 
 UV := $(VENV)/bin/uv
 
-# uv installs in seconds what pip takes minutes for; pip only brings uv itself (as it came
-# with the venv: upgrading it first costs seconds and changes nothing uv does).
+# uv installs in seconds what pip takes minutes for; pip only brings uv itself. The venv gets
+# no pip of its own (`ensurepip` costs 5 s): the outer Python's pip installs uv into it
+# (`pip --python`, pip 22.3+), or, where that Python has none, the venv's after all.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet uv
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install --quiet uv 2>/dev/null || \
+	  { $(PY) -m ensurepip --default-pip > /dev/null && $(PY) -m pip install --quiet uv; }
 
 $(VENV)/.installed: $(PY) pyproject.toml
 	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
@@ -50,19 +52,26 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# `make test`: lint, then the whole suite (four workers, a file per worker, the slow files
-# first: tests/conftest.py) and, beside it at a lower priority, the matrix for the Pythons
-# other than the main venv's (which ran everything). The suite's tests mostly wait (rate
-# windows, latency, timeouts, Meltano), so four workers keep two cores busy. The matrix's
-# output, kept in $(BESIDE_LOG), follows the suite's; `make test` fails if either failed.
+# `make test`: both venvs (side by side), then at once the whole suite (four workers, a file
+# per worker, the slow files first: tests/conftest.py), lint and, at a lower priority, the
+# matrix for the Pythons other than the main venv's (which ran everything). The suite's tests
+# mostly wait (rate windows, latency, timeouts, Meltano), so four workers keep two cores busy.
+# The output of lint ($(LINT_LOG)) and of the matrix ($(BESIDE_LOG)) follows the suite's;
+# `make test` fails if any of the three failed.
 # The slower tier, not run here nor on CI: `make mutants` (the planted defects, a regression
 # list of the tests' strength, about as much CPU as the suite) and `make mutation`.
 BESIDE_LOG := $(VENV)/test-beside.log
+LINT_LOG := $(VENV)/test-lint.log
 
-test: install install-meltano lint
-	@rm -f $(BESIDE_LOG)
-	@$(MAKE) --no-print-directory -j 2 test-suite test-beside; status=$$?; \
+test:
+	@$(MAKE) --no-print-directory -j 2 install install-meltano
+	@rm -f $(BESIDE_LOG) $(LINT_LOG)
+	@$(MAKE) --no-print-directory -j 3 test-suite test-lint test-beside; status=$$?; \
+	echo "== lint ($(LINT_LOG)):"; cat $(LINT_LOG); \
 	echo "== matrix ($(BESIDE_LOG)):"; cat $(BESIDE_LOG); exit $$status
+
+test-lint:
+	@$(MAKE) --no-print-directory lint > $(LINT_LOG) 2>&1
 
 test-suite:
 	MELTANO_BIN=$(abspath $(MELTANO)) $(VENV)/bin/pytest -n 4 --dist loadfile

@@ -23,6 +23,12 @@ VENV = ROOT / ".venv-bench"
 EXPORT_SCRIPT = Path(__file__).resolve().parent / "moco_py_export.py"
 
 
+UV = Path(sys.executable).parent / "uv"
+"""The uv that `make install` puts beside the main venv's Python: it installs in a second
+what pip takes several for, and a venv it fills needs no pip of its own (`ensurepip` alone
+costs seconds of CPU)."""
+
+
 def peer_python() -> Path:
     """The venv's interpreter with moco-py at the pinned version, installed if missing."""
     python = VENV / "bin" / "python"
@@ -32,19 +38,21 @@ def peer_python() -> Path:
         if found.stdout.strip() == MOCO_PY_VERSION:
             return python
     else:
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        venv.EnvBuilder(with_pip=not UV.is_file(), clear=True).create(VENV)
         # git ignores the venv from inside, like Python 3.13's venv does on its own
         (VENV / ".gitignore").write_text("*\n")
     print(f"... installing moco-py=={MOCO_PY_VERSION} into {VENV}", file=sys.stderr, flush=True)
-    install = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", f"moco-py=={MOCO_PY_VERSION}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if install.returncode != 0:  # pip's own warnings are noise unless the install failed
+    requirement = f"moco-py=={MOCO_PY_VERSION}"
+    if UV.is_file():
+        # bytecode at install, as pip writes it: the export's timed runs must not compile
+        command = [str(UV), "pip", "install", "--quiet", "--compile-bytecode"]
+        command += ["--python", str(python), requirement]
+    else:
+        command = [str(python), "-m", "pip", "install", "--quiet", requirement]
+    install = subprocess.run(command, capture_output=True, text=True, check=False)
+    if install.returncode != 0:  # the installer's own warnings are noise unless it failed
         sys.stderr.write(install.stderr)
-        msg = f"could not install moco-py=={MOCO_PY_VERSION} into {VENV}"
+        msg = f"could not install {requirement} into {VENV}"
         raise RuntimeError(msg)
     return python
 
