@@ -14,7 +14,10 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.server import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "sbx-Secret-7f3a9c1e"
@@ -73,6 +76,13 @@ def assert_no_secret(run: TapRun, config: dict[str, Any]) -> None:
 
 def parse_messages(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def history_start(sandbox: Sandbox) -> str:
+    """January 1st of the first year `sandbox`'s history touches, as a `start_date`: a first
+    sync from it reads every record the sandbox holds, without the empty years before them
+    (a day-by-day report such as utilization has a row per user and day even there)."""
+    return f"{min(sandbox.years)}-01-01T00:00:00Z"
 
 
 def base_config(sandbox_url: str, **overrides: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sandbox.hostile import PageFault
-from sandbox.runner import TapRun, base_config, catalog_selecting, run_tap
+from sandbox.runner import TapRun, base_config, catalog_selecting, history_start, run_tap
 from sandbox.warehouse import Warehouse
 
 CHILD = "project_tasks"
@@ -162,7 +162,8 @@ def test_taggings_with_a_refused_resource_send_no_version(sandbox_factory):
 
 def test_a_healthy_reconciling_run_over_the_default_streams_warns_of_nothing(sandbox):
     """The default streams and taggings: every one read whole, every one versioned."""
-    config = base_config(sandbox.base_url, activate_version_streams=["*"])
+    start = history_start(sandbox)
+    config = base_config(sandbox.base_url, start_date=start, activate_version_streams=["*"])
     catalog = catalog_selecting(None)
     for entry in catalog["streams"]:
         for meta in entry["metadata"]:

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from sandbox.runner import base_config, run_tap
+from sandbox.runner import base_config, history_start, run_tap
 from tap_moco.streams import SPECS_BY_NAME, STREAM_SPECS
 
 ALL = {spec.name for spec in STREAM_SPECS}
@@ -17,13 +17,9 @@ FULL_BECAUSE_OF_CHILDREN = {
 }
 
 
-def _start(sandbox) -> str:
-    return f"{min(sandbox.years)}-01-01T00:00:00Z"
-
-
 @pytest.fixture(scope="module")
 def full_run(sandbox):
-    run = run_tap(base_config(sandbox.base_url, start_date=_start(sandbox)), streams=ALL)
+    run = run_tap(base_config(sandbox.base_url, start_date=history_start(sandbox)), streams=ALL)
     assert run.returncode == 0, run.stderr[-3000:]
     return run
 
@@ -117,7 +113,8 @@ def test_strict_mode_fails_on_403(sandbox_factory):
 
 
 def test_reports_second_run_rereads_only_the_recent_horizon(sandbox):
-    config = base_config(sandbox.base_url, start_date=_start(sandbox), report_lookback_days=40)
+    start = history_start(sandbox)
+    config = base_config(sandbox.base_url, start_date=start, report_lookback_days=40)
     streams = {"report_cashflow", "report_absences"}
     first = run_tap(config, streams=streams)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -143,7 +140,7 @@ def test_reports_second_run_rereads_only_the_recent_horizon(sandbox):
 
 
 def test_second_run_of_every_stream_with_state(sandbox, full_run):
-    config = base_config(sandbox.base_url, start_date=_start(sandbox))
+    config = base_config(sandbox.base_url, start_date=history_start(sandbox))
     sandbox.reset_log()
     second = run_tap(config, streams=ALL, state=full_run.last_state)
     assert second.returncode == 0, second.stderr[-2000:]

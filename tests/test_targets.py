@@ -1,10 +1,10 @@
 """Real Singer targets load a full sandbox sync, in both answer shapes, without a hitch.
 
-The tap's output of one sandbox sync (default streams, smaller volumes) per answer shape
-(`openapi`, and `docs`: string ids and amounts, compact objects, as MOCO's docs examples
-show) is replayed into five targets a data engineer would pick. Each must exit 0 and hold,
-per stream, as many rows as the tap sent records (distinct keys where the target upserts);
-`singer-check-tap` must accept the output.
+The tap's output of one sandbox sync (default streams, smaller volumes, since the first year
+of the sandbox's history) per answer shape (`openapi`, and `docs`: string ids and amounts,
+compact objects, as MOCO's docs examples show) is replayed into five targets a data
+engineer would pick. Each must exit 0 and hold, per stream, as many rows as the tap sent
+records (distinct keys where the target upserts); `singer-check-tap` must accept the output.
 
 Each target lives in its own venv under `.venv-targets/<name>` (pinned versions from PyPI,
 installed by uv, created on first use and reused; a lock file keeps parallel sessions from
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sandbox import Sandbox, SandboxConfig
-from sandbox.runner import ROOT, SECRET_KEY, base_config, run_tap
+from sandbox.runner import ROOT, SECRET_KEY, base_config, history_start, run_tap
 from tests.pg import postgres_cluster, psql, target_config
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def output(request: pytest.FixtureRequest) -> Output:
     """The tap's output of a full default sync against a sandbox answering in one shape."""
     config = SandboxConfig(api_key=SECRET_KEY, scale=SCALE, answer_shape=request.param)
     with Sandbox(config) as sandbox:
-        run = run_tap(base_config(sandbox.base_url))
+        run = run_tap(base_config(sandbox.base_url, start_date=history_start(sandbox)))
     assert run.returncode == 0, run.stderr[-4000:]
     assert not re.search(r"WARNING\s*\|\s*tap-moco", run.stderr), run.stderr[-4000:]
     tap_output = Output(run.stdout)
