@@ -23,8 +23,8 @@ VENV = ROOT / ".venv-bench"
 EXPORT_SCRIPT = Path(__file__).resolve().parent / "moco_py_export.py"
 
 
-UV = Path(sys.executable).parent / "uv"
-"""The uv that `make install` puts beside the main venv's Python: it installs in a second
+UV = ROOT / ".venv" / "bin" / "uv"
+"""The uv that `make install` brings (as the suite's target venvs use it): it installs in a second
 what pip takes several for, and a venv it fills needs no pip of its own (`ensurepip` alone
 costs seconds of CPU)."""
 

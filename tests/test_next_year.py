@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from sandbox.expected import Window, expected_records, record_key
-from sandbox.runner import base_config, run_tap
+from sandbox.runner import base_config, history_start, run_tap
 
 WINDOWED = (
     "user_holidays",
@@ -33,7 +33,7 @@ def _start(sandbox) -> dt.date:
 
 
 def _config(sandbox, **extra):
-    return base_config(sandbox.base_url, start_date=f"{_start(sandbox)}T00:00:00Z", **extra)
+    return base_config(sandbox.base_url, start_date=history_start(sandbox), **extra)
 
 
 def _tap_keys(run, stream: str) -> Counter:
