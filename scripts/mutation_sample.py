@@ -99,6 +99,7 @@ SLOW_TESTS = (
     "tests/test_bench.py",
     "tests/test_mutants.py",
     "tests/test_readme_walkthrough.py",
+    "tests/test_singer_walkthrough.py",
     "tests/test_schemas.py",
     "tests/test_mutation_sample.py",
     "tests/test_soak.py",

@@ -49,17 +49,26 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
 SLOW_FIRST = (
     "test_readme_walkthrough.py",
     "test_soak.py",
-    "test_nothing_lost.py",
+    "test_bucket_deletes.py",
     "test_bench.py",
     "test_deletes.py",
+    "test_nothing_lost.py",
     "test_targets.py",
     "test_reliability.py",
-    "test_custom_fields.py",
-    "test_hostile.py",
+    "test_singer_walkthrough.py",
+    "test_streams.py",
+    "test_rate_limit.py",
+    "test_child_and_window_deletes.py",
+    "test_buckets.py",
+    "test_logs.py",
     "test_custom_fields_loaders.py",
+    "test_sandbox.py",
+    "test_mutation_sample.py",
 )
-"""Files that take minutes, slowest first (measured under `make test`): started first, so that
-the workers finish together."""
+"""Files that take half a minute or more, slowest first (measured under `make test`, eight
+workers): started first, so that the workers finish together. The first seven take a worker
+each for most of the run; the README walkthrough, one chain of Meltano commands, sets its
+length."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
