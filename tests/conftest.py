@@ -55,6 +55,7 @@ SLOW_FIRST = (
     "test_nothing_lost.py",
     "test_targets.py",
     "test_reliability.py",
+    "test_mutation_kills_records_conform.py",  # the walkthrough's second file: milliseconds
     "test_singer_walkthrough.py",
     "test_streams.py",
     "test_rate_limit.py",
@@ -66,9 +67,11 @@ SLOW_FIRST = (
     "test_mutation_sample.py",
 )
 """Files that take half a minute or more, slowest first (measured under `make test`, eight
-workers): started first, so that the workers finish together. The first seven take a worker
-each for most of the run; the README walkthrough, one chain of Meltano commands, sets its
-length."""
+workers): started first, so that the workers finish together. The first eight take a worker
+each; the README walkthrough, one chain of Meltano commands, sets the run's length. At the
+start pytest-xdist also queues a second file on each worker whose first has two tests or
+fewer, in this order: the walkthrough's worker (one test, the first file) gets the ninth,
+which runs after the walkthrough, so the ninth is a test of milliseconds."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
