@@ -74,12 +74,21 @@ fewer, in this order: the walkthrough's worker (one test, the first file) gets t
 which runs after the walkthrough, so the ninth is a test of milliseconds."""
 
 
+DONT_WRITE_BYTECODE = sys.dont_write_bytecode
+"""PYTHONDONTWRITEBYTECODE as the session found it (restored once the tests are collected)."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """In the main process: bytecode for the project's packages, and files in SLOW_FIRST order.
 
     pytest-xdist's `--dist loadfile` sorts the files by their number of tests unless told not
     to (`--loadscope-reorder` is its default), which would start the slow files last.
+    In every process pytest may keep the test modules it rewrites for their asserts (its own
+    `.pyc`, checked against the source's size and time) while it collects them: where
+    PYTHONDONTWRITEBYTECODE is set, each of `make test`'s nine processes would rewrite all 90
+    again at every session, about 2 CPU-s each.
     """
+    sys.dont_write_bytecode = False
     if hasattr(config, "workerinput"):  # an xdist worker: the main process did both
         _start_fork_server(config)
         return
@@ -88,6 +97,11 @@ def pytest_configure(config: pytest.Config) -> None:
         _start_fork_server(config)
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The tests are imported: from here on the session writes bytecode as it was told to."""
+    sys.dont_write_bytecode = DONT_WRITE_BYTECODE
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

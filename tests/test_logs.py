@@ -17,7 +17,10 @@ def _lines(stderr: str, pattern: str) -> list[str]:
 
 
 def test_a_healthy_default_sync_is_quiet_and_summarized(sandbox_factory) -> None:
-    sandbox = sandbox_factory()
+    # a small account read since 2015 (base_config's start_date): the empty years before its
+    # history must be as quiet as the rest; the default volume (125,000 records, 118,700 of
+    # them day-by-day utilization rows) would only multiply the same lines' work
+    sandbox = sandbox_factory(scale=0.1)
     run = run_tap(base_config(sandbox.base_url))
     assert run.returncode == 0, run.stderr[-3000:]
     assert not _lines(run.stderr, r"\bWARNING\b"), _lines(run.stderr, r"\bWARNING\b")[:5]
