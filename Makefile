@@ -56,7 +56,7 @@ lint: install
 # per worker, the slow files first: tests/conftest.py), lint and, at a lower priority, the
 # matrix for the Pythons other than the main venv's (which ran everything). The suite's tests
 # mostly wait (rate windows, latency, kills, Meltano): on two cores four workers left a third
-# of the CPU idle; with eight the seven slowest files run side by side and the README
+# of the CPU idle; with eight the eight slowest files run side by side and the README
 # walkthrough, one chain of commands, sets the length.
 # The output of lint ($(LINT_LOG)) and of the matrix ($(BESIDE_LOG)) follows the suite's;
 # `make test` fails if any of the three failed.

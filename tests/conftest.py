@@ -85,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     to (`--loadscope-reorder` is its default), which would start the slow files last.
     In every process pytest may keep the test modules it rewrites for their asserts (its own
     `.pyc`, checked against the source's size and time) while it collects them: where
-    PYTHONDONTWRITEBYTECODE is set, each of `make test`'s nine processes would rewrite all 90
+    PYTHONDONTWRITEBYTECODE is set, each of `make test`'s eight workers would rewrite all 82
     again at every session, about 2 CPU-s each.
     """
     sys.dont_write_bytecode = False
