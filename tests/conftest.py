@@ -55,7 +55,6 @@ SLOW_FIRST = (
     "test_nothing_lost.py",
     "test_targets.py",
     "test_reliability.py",
-    "test_mutation_kills_records_conform.py",  # the walkthrough's second file: milliseconds
     "test_singer_walkthrough.py",
     "test_streams.py",
     "test_rate_limit.py",
@@ -68,10 +67,11 @@ SLOW_FIRST = (
 )
 """Files that take half a minute or more, slowest first (measured under `make test`, eight
 workers): started first, so that the workers finish together. The first eight take a worker
-each; the README walkthrough, one chain of Meltano commands, sets the run's length. At the
-start pytest-xdist also queues a second file on each worker whose first has two tests or
-fewer, in this order: the walkthrough's worker (one test, the first file) gets the ninth,
-which runs after the walkthrough, so the ninth is a test of milliseconds."""
+each; the README walkthrough, one chain of Meltano commands, sets the run's length."""
+BEHIND_THE_WALKTHROUGH = "test_mutation_kills_records_conform.py"
+"""A file of milliseconds, placed right after one file per worker. At the start pytest-xdist
+also queues a second file on each worker whose first has two tests or fewer, in order: the
+walkthrough's worker (one test, the first file) gets that one, which runs after it."""
 
 
 DONT_WRITE_BYTECODE = sys.dont_write_bytecode
@@ -113,8 +113,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not hasattr(config, "workerinput"):
         return
 
-    def rank(item: pytest.Item) -> int:
+    workers = config.workerinput["workercount"]
+
+    def rank(item: pytest.Item) -> float:
         name = item.path.name
+        if name == BEHIND_THE_WALKTHROUGH:
+            return workers - 0.5
         return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
 
     items.sort(key=rank)  # stable: each file keeps its own order
